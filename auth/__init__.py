@@ -1,0 +1,1 @@
+"""Who is calling: principals, bearer-token validation, the development issuer, scopes."""

@@ -1,0 +1,99 @@
+"""The shared cache: Redis across replicas, or an in-process stand-in for the embedded default.
+
+A small byte-oriented interface so callers choose their own serialization and a later backend
+(Redis Cluster, a local tier in front of Redis) changes only this module.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+
+class Cache(Protocol):
+    name: str
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryCache:
+    """A bounded LRU with per-entry expiry; shared by nothing but this process."""
+
+    name = "memory"
+
+    def __init__(self, *, max_entries: int = 10_000) -> None:
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._max_entries = max_entries
+
+    async def get(self, key: str) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires_at, value = entry
+        if expires_at <= time.monotonic():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return value
+
+    async def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
+        self._entries[key] = (time.monotonic() + ttl_seconds, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    async def delete(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._entries.clear()
+
+
+class RedisCache:
+    name = "redis"
+
+    def __init__(self, client: Redis, *, prefix: str = "manifold:") -> None:
+        self._client = client
+        self._prefix = prefix
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisCache:
+        return cls(
+            Redis.from_url(
+                url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
+            )
+        )
+
+    async def get(self, key: str) -> bytes | None:
+        value: bytes | None = await self._client.get(self._prefix + key)
+        return value
+
+    async def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
+        await self._client.set(self._prefix + key, value, px=max(1, int(ttl_seconds * 1000)))
+
+    async def delete(self, key: str) -> None:
+        await self._client.delete(self._prefix + key)
+
+    async def ping(self) -> None:
+        await self._client.ping()
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def create_cache(redis_url: str | None) -> Cache:
+    return RedisCache.from_url(redis_url) if redis_url else MemoryCache()

@@ -1,0 +1,134 @@
+"""The per-request dataloaders: the only way resolvers reach a backend.
+
+Built fresh for each request (inside its running loop) so the per-key cache never leaks data
+between callers; every loader is made here, so changing how a backend is batched or cached
+touches this one file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from aiodataloader import DataLoader
+
+from datasources import orders as order_queries
+from datasources import users as user_queries
+from datasources.db import Database
+from datasources.instrumentation import DatasourceMetrics
+from datasources.orders import OrderLineRecord, OrderPageKey, OrderRecord
+from datasources.pagination import Page
+from datasources.users import UserRecord
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+#: Keys per SQL statement; bounded so one huge request cannot build an unbounded array.
+MAX_BATCH_SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class UserPageKey:
+    first: int
+    after_id: int | None = None
+
+
+@dataclass(slots=True)
+class Loaders:
+    user_by_id: DataLoader[int, UserRecord | None]
+    user_by_subject: DataLoader[str, UserRecord | None]
+    users_page: DataLoader[UserPageKey, Page[UserRecord]]
+    order_by_id: DataLoader[int, OrderRecord | None]
+    order_page: DataLoader[OrderPageKey, Page[OrderRecord]]
+    lines_by_order: DataLoader[int, list[OrderLineRecord]]
+
+
+def _loader(
+    name: str,
+    fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]],
+    missing: Callable[[], V],
+    metrics: DatasourceMetrics,
+) -> DataLoader[K, V]:
+    """A loader that maps a batch result back onto its keys, in key order."""
+
+    async def batch(keys: list[K]) -> list[V]:
+        metrics.record_batch(name, len(keys))
+        found = await fetch(keys)
+        return [found[key] if key in found else missing() for key in keys]
+
+    return DataLoader(
+        batch, max_batch_size=MAX_BATCH_SIZE, loop=asyncio.get_running_loop()
+    )
+
+
+def build_loaders(*, database: Database, metrics: DatasourceMetrics) -> Loaders:
+    async def users_pages(keys: list[UserPageKey]) -> dict[UserPageKey, Page[UserRecord]]:
+        pages = await asyncio.gather(
+            *(
+                user_queries.users_page(database, first=key.first, after_id=key.after_id)
+                for key in keys
+            )
+        )
+        return dict(zip(keys, pages, strict=True))
+
+    async def order_pages(keys: list[OrderPageKey]) -> dict[OrderPageKey, Page[OrderRecord]]:
+        """One statement per distinct (first, after, status), covering every customer in it."""
+        groups: dict[tuple[object, ...], list[OrderPageKey]] = defaultdict(list)
+        for key in keys:
+            groups[(key.user_id is None, key.first, key.after, key.status)].append(key)
+
+        async def run(group: list[OrderPageKey]) -> dict[OrderPageKey, Page[OrderRecord]]:
+            sample = group[0]
+            if sample.user_id is None:
+                page = await order_queries.all_orders_page(
+                    database, first=sample.first, after=sample.after, status=sample.status
+                )
+                return dict.fromkeys(group, page)
+            pages = await order_queries.order_pages(
+                database,
+                user_ids=[key.user_id for key in group if key.user_id is not None],
+                first=sample.first,
+                after=sample.after,
+                status=sample.status,
+            )
+            return {key: pages[key.user_id] for key in group if key.user_id is not None}
+
+        results: dict[OrderPageKey, Page[OrderRecord]] = {}
+        for part in await asyncio.gather(*(run(group) for group in groups.values())):
+            results.update(part)
+        return results
+
+    def empty_page() -> Page[OrderRecord]:
+        return Page(items=(), cursors=(), has_next_page=False)
+
+    def no_users_page() -> Page[UserRecord]:
+        return Page(items=(), cursors=(), has_next_page=False)
+
+    return Loaders(
+        user_by_id=_loader(
+            "user_by_id", lambda ids: user_queries.users_by_ids(database, ids), lambda: None, metrics
+        ),
+        user_by_subject=_loader(
+            "user_by_subject",
+            lambda subjects: user_queries.users_by_subjects(database, subjects),
+            lambda: None,
+            metrics,
+        ),
+        users_page=_loader("users_page", users_pages, no_users_page, metrics),
+        order_by_id=_loader(
+            "order_by_id",
+            lambda ids: order_queries.orders_by_ids(database, ids),
+            lambda: None,
+            metrics,
+        ),
+        order_page=_loader("order_page", order_pages, empty_page, metrics),
+        lines_by_order=_loader(
+            "lines_by_order",
+            lambda ids: order_queries.lines_by_order_ids(database, ids),
+            list,
+            metrics,
+        ),
+    )

@@ -1,0 +1,63 @@
+"""Opaque keyset cursors and the page shape every connection is built from.
+
+Cursors are base64url JSON of the sort key of the last row seen, tagged with what they page over,
+so a cursor from one connection cannot be replayed against another and OFFSET is never needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from gateway.errors import BadUserInputError
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    cursors: Sequence[str]
+    has_next_page: bool
+    has_previous_page: bool = False
+
+
+def check_first(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise BadUserInputError(f"`first` must be between 1 and {MAX_PAGE_SIZE}, got {first}")
+    return first
+
+
+def encode_cursor(kind: str, key: Sequence[str | int]) -> str:
+    raw = json.dumps([kind, *key], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def invalid_cursor() -> BadUserInputError:
+    return BadUserInputError("`after` is not a valid cursor for this connection")
+
+
+def decode_cursor(kind: str, cursor: str, arity: int) -> list[str | int]:
+    """The sort key inside ``cursor``; anything malformed or foreign is ``BAD_USER_INPUT``."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise invalid_cursor() from None
+    if (
+        not isinstance(decoded, list)
+        or len(decoded) != arity + 1
+        or decoded[0] != kind
+        or not all(isinstance(part, str | int) and not isinstance(part, bool) for part in decoded[1:])
+    ):
+        raise invalid_cursor()
+    return decoded[1:]

@@ -1,0 +1,88 @@
+"""Table definitions shared by the queries, the migrations and the seeder.
+
+SQLAlchemy Core tables rather than ORM classes: the hot paths are batch ``SELECT``s with explicit
+columns, and Core keeps them free of identity-map overhead.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    func,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: BIGINT on PostgreSQL, INTEGER on SQLite (where only INTEGER PRIMARY KEY auto-increments).
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class OrderStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("subject", String(255), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("user_id", IdType, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "status",
+        Enum(OrderStatus, name="order_status", native_enum=True, validate_strings=True),
+        nullable=False,
+    ),
+    Column("currency", String(3), nullable=False),
+    Column("total", Numeric(12, 2), nullable=False),
+    Column("placed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Keyset pagination of one customer's orders, newest first, and of all orders for staff.
+    Index("ix_orders_user_id_placed_at_id", "user_id", "placed_at", "id"),
+    Index("ix_orders_placed_at_id", "placed_at", "id"),
+    Index("ix_orders_status_placed_at_id", "status", "placed_at", "id"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("order_id", IdType, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("content_id", IdType, nullable=False, comment="An id in the content service."),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", Numeric(12, 2), nullable=False),
+    Index("ix_order_lines_order_id_id", "order_id", "id"),
+    Index("ix_order_lines_content_id", "content_id"),
+)

@@ -1,0 +1,75 @@
+"""Batch reads of the ``users`` table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Row, select
+
+from datasources.db import Database
+from datasources.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from datasources.sql import id_in
+from datasources.tables import users
+from datasources.timeutil import as_utc
+
+USER_CURSOR = "user"
+
+_COLUMNS = (users.c.id, users.c.subject, users.c.name, users.c.email, users.c.created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    subject: str
+    name: str
+    email: str
+    created_at: datetime
+
+
+def _record(row: Row[tuple[int, str, str, str, datetime]]) -> UserRecord:
+    return UserRecord(
+        id=row.id,
+        subject=row.subject,
+        name=row.name,
+        email=row.email,
+        created_at=as_utc(row.created_at),
+    )
+
+
+def parse_user_cursor(cursor: str) -> int:
+    (user_id,) = decode_cursor(USER_CURSOR, cursor, 1)
+    if not isinstance(user_id, int):
+        raise invalid_cursor()
+    return user_id
+
+
+async def users_by_ids(database: Database, ids: Sequence[int]) -> dict[int, UserRecord]:
+    query = select(*_COLUMNS).where(id_in(users.c.id, ids, database.dialect))
+    async with database.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    return {row.id: _record(row) for row in rows}
+
+
+async def users_by_subjects(database: Database, subjects: Sequence[str]) -> dict[str, UserRecord]:
+    query = select(*_COLUMNS).where(users.c.subject.in_(list(subjects)))
+    async with database.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    return {row.subject: _record(row) for row in rows}
+
+
+async def users_page(database: Database, *, first: int, after_id: int | None) -> Page[UserRecord]:
+    """Users in id order, keyset-paginated; one row past the page tells whether more exist."""
+    query = select(*_COLUMNS).order_by(users.c.id).limit(first + 1)
+    if after_id is not None:
+        query = query.where(users.c.id > after_id)
+    async with database.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    records = [_record(row) for row in rows[:first]]
+    return Page(
+        items=records,
+        cursors=[encode_cursor(USER_CURSOR, [record.id]) for record in records],
+        has_next_page=len(rows) > first,
+        has_previous_page=after_id is not None,
+    )

@@ -1,0 +1,1 @@
+"""Sample upstream data and services for the embedded default, tests and benchmarks."""

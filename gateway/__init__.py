@@ -1,0 +1,1 @@
+"""The Manifold service: settings, app factory, HTTP protocol, CLI."""

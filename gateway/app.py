@@ -1,0 +1,55 @@
+"""The Starlette app factory: one call builds a complete, independent gateway."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+
+from datasources.db import Database
+from gateway import health
+from gateway.graphql_view import GraphQLView
+from gateway.metrics import Metrics
+from gateway.request_id import RequestIdMiddleware
+from gateway.resources import open_resources
+from gateway.settings import Settings
+
+ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"})
+
+
+class _GraphQLEndpoint:
+    """Defers to the view built in the lifespan, so routes exist before resources do."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        view: GraphQLView = scope["app"].state.graphql_view
+        await view(scope, receive, send)
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> Starlette:
+    """Build a gateway; pass ``database`` to share a connection the caller owns (tests)."""
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_resources(settings, database=database, metrics=metrics) as resources:
+            app.state.resources = resources
+            app.state.graphql_view = GraphQLView(resources)
+            yield
+
+    endpoint = _GraphQLEndpoint()
+    return Starlette(
+        routes=[
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", endpoint),
+            Route("/healthz", health.healthz, methods=["GET"]),
+            Route("/readyz", health.readyz, methods=["GET"]),
+            Route("/metrics", health.metrics, methods=["GET"]),
+            Route("/.well-known/jwks.json", health.dev_jwks, methods=["GET"]),
+        ],
+        middleware=[Middleware(RequestIdMiddleware, metrics=metrics, routes=ROUTES)],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,89 @@
+"""The one exception tree whose codes reach clients.
+
+Every error a client may see is a ``GatewayError`` carrying a code from the public contract
+(``errors[].extensions.code``); anything else is masked as ``INTERNAL_SERVER_ERROR``. This module
+imports nothing from the project so every layer (auth, resolvers, datasources) can raise these
+without pulling in the web stack::
+
+    GatewayError                      INTERNAL_SERVER_ERROR
+    ├── AuthenticationError           UNAUTHENTICATED      (HTTP 401 for a bad credential)
+    ├── ForbiddenError                FORBIDDEN
+    ├── BadUserInputError             BAD_USER_INPUT
+    ├── NotFoundError                 NOT_FOUND
+    └── UpstreamError                 UPSTREAM_UNAVAILABLE
+        └── UpstreamTimeoutError      UPSTREAM_TIMEOUT
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+
+class ErrorCode(StrEnum):
+    """Every ``extensions.code`` in the public contract."""
+
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    MAX_DEPTH_LIMIT = "MAX_DEPTH_LIMIT"
+    MAX_ALIASES_LIMIT = "MAX_ALIASES_LIMIT"
+    MAX_TOKENS_LIMIT = "MAX_TOKENS_LIMIT"
+    MAX_ROOT_FIELDS_LIMIT = "MAX_ROOT_FIELDS_LIMIT"
+    COST_ESTIMATED_TOO_EXPENSIVE = "COST_ESTIMATED_TOO_EXPENSIVE"
+    RATE_LIMITED = "RATE_LIMITED"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    OPERATION_NOT_ALLOWED = "OPERATION_NOT_ALLOWED"
+    INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+    UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
+    UPSTREAM_TIMEOUT = "UPSTREAM_TIMEOUT"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class GatewayError(Exception):
+    """An error whose message is safe to show to the client, tagged with its contract code."""
+
+    code: ClassVar[ErrorCode] = ErrorCode.INTERNAL_SERVER_ERROR
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AuthenticationError(GatewayError):
+    """The caller is not authenticated, or presented a credential that is not valid."""
+
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class ForbiddenError(GatewayError):
+    """The caller is known but lacks a scope the field requires."""
+
+    code = ErrorCode.FORBIDDEN
+
+
+class BadUserInputError(GatewayError):
+    """An argument is malformed or out of range (global ids, cursors, ``first``)."""
+
+    code = ErrorCode.BAD_USER_INPUT
+
+
+class NotFoundError(GatewayError):
+    """The object does not exist, or the caller may not know that it does."""
+
+    code = ErrorCode.NOT_FOUND
+
+
+class UpstreamError(GatewayError):
+    """A backend this gateway depends on could not answer."""
+
+    code = ErrorCode.UPSTREAM_UNAVAILABLE
+
+
+class UpstreamTimeoutError(UpstreamError):
+    """A backend did not answer within its deadline."""
+
+    code = ErrorCode.UPSTREAM_TIMEOUT

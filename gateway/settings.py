@@ -1,0 +1,118 @@
+"""Configuration from ``GATEWAY_*`` environment variables.
+
+Defaults describe the embedded development setup (SQLite file, in-process cache, local token
+issuer) so that ``make run`` needs nothing; ``GATEWAY_ENV=prod`` refuses to start unless the
+shared services and real secrets are configured, because a replica silently running on a local
+SQLite file is worse than one that does not start.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    PROD = "prod"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_", env_file=None, extra="ignore", frozen=True
+    )
+
+    env: Environment = Environment.DEV
+    data_dir: Path = Path(".data")
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL, e.g. postgresql+asyncpg://user@host/db. "
+        "Unset: an embedded SQLite file under data_dir.",
+    )
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
+    database_echo: bool = False
+
+    redis_url: str | None = Field(
+        default=None, description="redis://host:port/db. Unset: an in-process cache."
+    )
+
+    oauth_issuer: str | None = Field(
+        default=None, description="Expected `iss`. Unset in dev: the local development issuer."
+    )
+    oauth_audience: str = "manifold"
+    oauth_jwks_url: str | None = None
+    oauth_algorithms: tuple[str, ...] = ("RS256", "RS384", "RS512", "ES256", "ES384", "EdDSA")
+    oauth_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    oauth_jwks_cooldown_seconds: float = Field(default=30.0, ge=0)
+    oauth_jwks_cache_seconds: float = Field(default=3600.0, gt=0)
+
+    api_key_pepper: SecretStr | None = Field(
+        default=None, description="Server-side pepper for hashing partner API key secrets."
+    )
+
+    graphiql: bool | None = Field(default=None, description="Unset: on in dev, off in prod.")
+    introspection: bool | None = Field(default=None, description="Unset: on in dev, off in prod.")
+
+    content_url: str | None = None
+    recommendations_url: str | None = None
+
+    @property
+    def is_prod(self) -> bool:
+        return self.env is Environment.PROD
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_prod
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_prod
+
+    @property
+    def uses_dev_issuer(self) -> bool:
+        """The local issuer signs tokens only in dev and only when no real issuer is set."""
+        return not self.is_prod and self.oauth_issuer is None
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'manifold.sqlite3').as_posix()}"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Self:
+        if not self.is_prod:
+            return self
+        problems: list[str] = []
+        if not self.database_url or not self.database_url.startswith("postgresql"):
+            problems.append("GATEWAY_DATABASE_URL must name a PostgreSQL database")
+        if not self.redis_url:
+            problems.append("GATEWAY_REDIS_URL must be set")
+        if not self.oauth_issuer or not self.oauth_jwks_url:
+            problems.append("GATEWAY_OAUTH_ISSUER and GATEWAY_OAUTH_JWKS_URL must be set")
+        if self.oauth_jwks_url and not self.oauth_jwks_url.startswith("https://"):
+            problems.append("GATEWAY_OAUTH_JWKS_URL must use https")
+        for name, value in self:
+            if isinstance(value, SecretStr) and (
+                value.get_secret_value().strip().lower() in _PLACEHOLDER_SECRETS
+                or len(value.get_secret_value()) < 16
+            ):
+                problems.append(f"GATEWAY_{name.upper()} holds a placeholder or short value")
+        if problems:
+            raise ValueError("refusing to start with GATEWAY_ENV=prod: " + "; ".join(problems))
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment (the CLI's entry point)."""
+    return Settings()

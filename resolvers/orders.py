@@ -1,0 +1,109 @@
+"""Reading orders: a customer sees their own, staff (``orders:read:all``) see everyone's.
+
+An order the caller may not see is reported exactly like one that does not exist, so ids cannot
+be probed for existence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from auth.access import Requirement, any_of, require
+from auth.principal import Principal
+from auth.scopes import Scope
+from datasources.loaders import Loaders
+from datasources.orders import OrderLineRecord, OrderPageKey, OrderRecord, parse_order_cursor
+from datasources.pagination import Page, check_first
+from datasources.tables import OrderStatus
+from resolvers.users import current_user
+
+READ_ORDERS: Requirement = any_of(Scope.ORDERS_READ, Scope.ORDERS_READ_ALL)
+
+_EMPTY: Page[OrderRecord] = Page(items=(), cursors=(), has_next_page=False)
+
+
+async def _viewer_id(*, loaders: Loaders, principal: Principal) -> int | None:
+    """The caller's own user id when it may read its own orders; None otherwise."""
+    if Scope.ORDERS_READ not in principal.scopes:
+        return None
+    user = await current_user(loaders=loaders, principal=principal)
+    return None if user is None else user.id
+
+
+async def _visible_to(*, loaders: Loaders, principal: Principal, owner_id: int) -> bool:
+    if Scope.ORDERS_READ_ALL in principal.scopes:
+        return True
+    return await _viewer_id(loaders=loaders, principal=principal) == owner_id
+
+
+async def get_orders(
+    *, loaders: Loaders, principal: Principal, order_ids: Sequence[int]
+) -> list[OrderRecord | None]:
+    require(principal, READ_ORDERS)
+    records = await loaders.order_by_id.load_many(list(order_ids))
+    if Scope.ORDERS_READ_ALL in principal.scopes:
+        return list(records)
+    viewer = await _viewer_id(loaders=loaders, principal=principal)
+    return [record if record and record.user_id == viewer else None for record in records]
+
+
+async def get_order(*, loaders: Loaders, principal: Principal, order_id: int) -> OrderRecord | None:
+    return (await get_orders(loaders=loaders, principal=principal, order_ids=[order_id]))[0]
+
+
+def _page_key(
+    *, user_id: int | None, first: int | None, after: str | None, status: OrderStatus | None
+) -> OrderPageKey:
+    return OrderPageKey(
+        user_id=user_id,
+        first=check_first(first),
+        after=None if after is None else parse_order_cursor(after),
+        status=status,
+    )
+
+
+async def list_orders(
+    *,
+    loaders: Loaders,
+    principal: Principal,
+    first: int | None,
+    after: str | None,
+    status: OrderStatus | None,
+) -> Page[OrderRecord]:
+    """Staff page through every order; anyone else through their own."""
+    require(principal, READ_ORDERS)
+    if Scope.ORDERS_READ_ALL in principal.scopes:
+        key = _page_key(user_id=None, first=first, after=after, status=status)
+        return await loaders.order_page.load(key)
+    viewer = await _viewer_id(loaders=loaders, principal=principal)
+    key = _page_key(user_id=viewer, first=first, after=after, status=status)
+    if viewer is None:
+        return _EMPTY
+    return await loaders.order_page.load(key)
+
+
+async def orders_of_user(
+    *,
+    loaders: Loaders,
+    principal: Principal,
+    user_id: int,
+    first: int | None,
+    after: str | None,
+    status: OrderStatus | None,
+) -> Page[OrderRecord]:
+    """One customer's orders; another customer's look empty, as if they had none."""
+    require(principal, READ_ORDERS)
+    key = _page_key(user_id=user_id, first=first, after=after, status=status)
+    if not await _visible_to(loaders=loaders, principal=principal, owner_id=user_id):
+        return _EMPTY
+    return await loaders.order_page.load(key)
+
+
+async def lines_of_order(*, loaders: Loaders, order_id: int) -> list[OrderLineRecord]:
+    """Lines of an order the caller already holds, so visibility was checked on the order."""
+    return await loaders.lines_by_order.load(order_id)
+
+
+def line_subtotal(line: OrderLineRecord) -> Decimal:
+    return line.unit_price * line.quantity

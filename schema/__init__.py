@@ -1,0 +1,61 @@
+"""The Strawberry schema: domain types per module, assembled here."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from schema.errors import ErrorCodes, is_unexpected
+from schema.orders import Order, OrdersQuery
+from schema.users import User, UsersQuery
+
+logger = logging.getLogger("manifold.errors")
+
+#: Documents cached after parsing/validation; bounded so unique junk cannot grow memory.
+DOCUMENT_CACHE_SIZE = 1024
+
+
+@strawberry.type
+class NodeQuery:
+    node: relay.Node | None = relay.node(description="Any object by its global id.")
+    nodes: list[relay.Node | None] = relay.node(description="Objects by global id, in order.")
+
+
+Query = merge_types("Query", (NodeQuery, UsersQuery, OrdersQuery))
+
+
+class ManifoldSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only unexpected failures, with their traceback; client errors are not crashes."""
+        request_id = getattr(getattr(execution_context, "context", None), "request_id", None)
+        for error in errors:
+            if is_unexpected(error):
+                logger.error(
+                    "unexpected error resolving %s",
+                    ".".join(str(part) for part in error.path or ()) or "operation",
+                    exc_info=error.original_error or error,
+                    extra={"request_id": request_id},
+                )
+
+
+def build_schema(*, suggestions: bool = True) -> ManifoldSchema:
+    """A fresh schema; built per app so settings never leak between instances."""
+    return ManifoldSchema(
+        query=Query,
+        types=[User, Order],
+        extensions=[
+            ErrorCodes,
+            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        ],
+        config=StrawberryConfig(disable_field_suggestions=not suggestions),
+    )

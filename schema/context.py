@@ -1,0 +1,21 @@
+"""The one typed per-request context every field resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from auth.principal import Principal
+from datasources.loaders import Loaders
+
+
+@dataclass(slots=True)
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket
+    principal: Principal
+    loaders: Loaders
+    request_id: str

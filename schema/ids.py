@@ -1,0 +1,23 @@
+"""Global ids (``base64("Order:42")``) to database ids, with client errors for bad input."""
+
+from __future__ import annotations
+
+from strawberry import relay
+
+from gateway.errors import BadUserInputError
+
+
+def database_id(global_id: relay.GlobalID, type_name: str) -> int:
+    if global_id.type_name != type_name:
+        raise BadUserInputError(f"Expected an id of a {type_name}, got one of a {global_id.type_name}")
+    return parse_node_id(global_id.node_id)
+
+
+def parse_node_id(node_id: str) -> int:
+    try:
+        value = int(node_id)
+    except ValueError:
+        raise BadUserInputError("Malformed id") from None
+    if value <= 0:
+        raise BadUserInputError("Malformed id")
+    return value

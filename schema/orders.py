@@ -1,0 +1,131 @@
+"""GraphQL presentation of orders and their lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from datasources.orders import OrderLineRecord, OrderRecord
+from datasources.tables import OrderStatus
+from resolvers import orders as order_resolvers
+from resolvers import users as user_resolvers
+from schema.connections import to_connection
+from schema.context import Context
+from schema.ids import database_id, parse_node_id
+from schema.money import Money
+from schema.permissions import scoped
+
+if TYPE_CHECKING:
+    from schema.users import User
+
+strawberry.enum(OrderStatus, name="OrderStatus", description="Where an order is in its life.")
+
+
+@strawberry.type(description="One product line of an order.")
+class OrderLine:
+    content_id: strawberry.Private[int]
+    quantity: int = strawberry.field(description="Units ordered.")
+    unit_price: Money = strawberry.field(description="Price of one unit when ordered.")
+    subtotal: Money = strawberry.field(description="quantity × unitPrice.")
+
+    @classmethod
+    def from_record(cls, record: OrderLineRecord) -> OrderLine:
+        return cls(
+            content_id=record.content_id,
+            quantity=record.quantity,
+            unit_price=Money.of(record.unit_price, record.currency),
+            subtotal=Money.of(order_resolvers.line_subtotal(record), record.currency),
+        )
+
+
+@strawberry.type(description="A customer's order.")
+class Order(relay.Node):
+    pk: relay.NodeID[int]
+    number: str = strawberry.field(description="Human-facing order number.")
+    status: OrderStatus
+    placed_at: datetime = strawberry.field(description="When the order was placed (UTC).")
+    total: Money
+    customer_id: strawberry.Private[int]
+
+    @classmethod
+    def from_record(cls, record: OrderRecord) -> Order:
+        return cls(
+            pk=record.id,
+            number=record.number,
+            status=record.status,
+            placed_at=record.placed_at,
+            total=Money.of(record.total, record.currency),
+            customer_id=record.user_id,
+        )
+
+    @strawberry.field(description="The order's lines, in the order they were added.")
+    async def lines(self, info: strawberry.Info[Context]) -> list[OrderLine]:
+        records = await order_resolvers.lines_of_order(loaders=info.context.loaders, order_id=self.pk)
+        return [OrderLine.from_record(record) for record in records]
+
+    @strawberry.field(description="Who placed the order.")
+    async def customer(
+        self, info: strawberry.Info[Context]
+    ) -> Annotated["User", strawberry.lazy("schema.users")] | None:
+        from schema.users import User
+
+        record = await user_resolvers.get_customer(
+            loaders=info.context.loaders, user_id=self.customer_id
+        )
+        return None if record is None else User.from_record(record)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls,
+        *,
+        info: strawberry.Info[Context],
+        node_ids: Iterable[str],
+        required: bool = False,
+        **_kwargs: Any,
+    ) -> list[Order | None]:
+        records = await order_resolvers.get_orders(
+            loaders=info.context.loaders,
+            principal=info.context.principal,
+            order_ids=[parse_node_id(node_id) for node_id in node_ids],
+        )
+        return [None if record is None else cls.from_record(record) for record in records]
+
+
+@strawberry.type
+class OrdersQuery:
+    @strawberry.field(
+        **scoped(order_resolvers.READ_ORDERS, "An order by global id; null unless it is yours.")
+    )
+    async def order(self, info: strawberry.Info[Context], id: relay.GlobalID) -> Order | None:  # noqa: A002
+        record = await order_resolvers.get_order(
+            loaders=info.context.loaders,
+            principal=info.context.principal,
+            order_id=database_id(id, "Order"),
+        )
+        return None if record is None else Order.from_record(record)
+
+    @strawberry.field(
+        **scoped(
+            order_resolvers.READ_ORDERS,
+            "Your orders, newest first; every customer's with orders:read:all.",
+        )
+    )
+    async def orders(
+        self,
+        info: strawberry.Info[Context],
+        first: int | None = 20,
+        after: str | None = None,
+        status: OrderStatus | None = None,
+    ) -> relay.Connection[Order]:
+        page = await order_resolvers.list_orders(
+            loaders=info.context.loaders,
+            principal=info.context.principal,
+            first=first,
+            after=after,
+            status=status,
+        )
+        return to_connection(page, Order.from_record)

@@ -1,0 +1,113 @@
+"""GraphQL presentation of users."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from datasources.tables import OrderStatus
+from datasources.users import UserRecord
+from resolvers import orders as order_resolvers
+from resolvers import users as user_resolvers
+from schema.connections import to_connection
+from schema.context import Context
+from schema.ids import database_id, parse_node_id
+from schema.permissions import scoped
+
+if TYPE_CHECKING:
+    from schema.orders import Order
+
+
+@strawberry.type(description="A customer account.")
+class User(relay.Node):
+    pk: relay.NodeID[int]
+    name: str = strawberry.field(description="Display name.")
+    created_at: datetime = strawberry.field(description="When the account was created (UTC).")
+    email_address: strawberry.Private[str]
+
+    @classmethod
+    def from_record(cls, record: UserRecord) -> User:
+        return cls(
+            pk=record.id,
+            name=record.name,
+            created_at=record.created_at,
+            email_address=record.email,
+        )
+
+    @strawberry.field(**scoped(user_resolvers.READ_EMAIL, "Email address."))
+    def email(self) -> str | None:
+        return self.email_address
+
+    @strawberry.field(
+        **scoped(
+            order_resolvers.READ_ORDERS,
+            "This customer's orders, newest first. Another customer's orders read as none "
+            "unless the caller holds orders:read:all.",
+        )
+    )
+    async def orders(
+        self,
+        info: strawberry.Info[Context],
+        first: int | None = 20,
+        after: str | None = None,
+        status: OrderStatus | None = None,
+    ) -> relay.Connection[Annotated["Order", strawberry.lazy("schema.orders")]] | None:
+        from schema.orders import Order
+
+        page = await order_resolvers.orders_of_user(
+            loaders=info.context.loaders,
+            principal=info.context.principal,
+            user_id=self.pk,
+            first=first,
+            after=after,
+            status=status,
+        )
+        return to_connection(page, Order.from_record)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls,
+        *,
+        info: strawberry.Info[Context],
+        node_ids: Iterable[str],
+        required: bool = False,
+        **_kwargs: Any,
+    ) -> list[User | None]:
+        records = await user_resolvers.get_users(
+            loaders=info.context.loaders,
+            principal=info.context.principal,
+            user_ids=[parse_node_id(node_id) for node_id in node_ids],
+        )
+        return [None if record is None else cls.from_record(record) for record in records]
+
+
+@strawberry.type
+class UsersQuery:
+    @strawberry.field(description="The calling user; null for anonymous callers and partners.")
+    async def me(self, info: strawberry.Info[Context]) -> User | None:
+        record = await user_resolvers.current_user(
+            loaders=info.context.loaders, principal=info.context.principal
+        )
+        return None if record is None else User.from_record(record)
+
+    @strawberry.field(**scoped(user_resolvers.READ_USERS, "A user by global id."))
+    async def user(self, info: strawberry.Info[Context], id: relay.GlobalID) -> User | None:  # noqa: A002
+        record = await user_resolvers.get_user(
+            loaders=info.context.loaders,
+            principal=info.context.principal,
+            user_id=database_id(id, "User"),
+        )
+        return None if record is None else User.from_record(record)
+
+    @strawberry.field(**scoped(user_resolvers.READ_USERS, "All users, in creation order."))
+    async def users(
+        self, info: strawberry.Info[Context], first: int | None = 20, after: str | None = None
+    ) -> relay.Connection[User]:
+        page = await user_resolvers.list_users(
+            loaders=info.context.loaders, principal=info.context.principal, first=first, after=after
+        )
+        return to_connection(page, User.from_record)
