@@ -1,0 +1,166 @@
+"""Bearer access tokens (JWT, RFC 9068 style) checked against one issuer's published keys.
+
+The checks that matter most are the ones libraries leave to the caller: the algorithm comes
+from configuration, never from the token (so ``none`` and HMAC-with-the-public-key forgeries
+fail before any key is touched), and only asymmetric algorithms can be configured at all.
+Every refusal is an ``AuthenticationError`` with a short fixed message: clients learn why,
+never anything they sent back or anything about the identity provider.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from joserfc import jws, jwt
+from joserfc.errors import (
+    BadSignatureError,
+    ExpiredTokenError,
+    InvalidClaimError,
+    JoseError,
+    MissingClaimError,
+)
+from joserfc.jwk import Key, KeySet
+
+from auth.jwks import KeySource
+from auth.principal import Principal, PrincipalKind
+from auth.scopes import parse_scopes
+from gateway.errors import AuthenticationError
+
+__all__ = ["ASYMMETRIC_ALGORITHMS", "TokenValidator"]
+
+#: JWS algorithms a validator may be pinned to. ``EdDSA`` is left out because RFC 9864
+#: deprecates it (joserfc warns on each use); ``Ed25519`` is its replacement.
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {
+        "RS256", "RS384", "RS512",
+        "PS256", "PS384", "PS512",
+        "ES256", "ES384", "ES512", "ES256K",
+        "Ed25519", "Ed448",
+    }
+)  # fmt: skip
+
+_CLAIM_PROBLEMS = {
+    "iss": "wrong issuer",
+    "aud": "wrong audience",
+    "nbf": "not yet valid",
+    "iat": "issued in the future",
+}
+
+
+class TokenValidator:
+    """Validates access tokens of one issuer for one audience."""
+
+    def __init__(
+        self,
+        *,
+        key_source: KeySource,
+        issuer: str,
+        audience: str,
+        algorithms: Sequence[str],
+        leeway_seconds: int = 30,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if isinstance(algorithms, str) or not algorithms:
+            raise ValueError("algorithms must be a non-empty list of JWS algorithm names")
+        refused = [name for name in algorithms if name not in ASYMMETRIC_ALGORITHMS]
+        if refused:
+            raise ValueError(
+                f"algorithms {refused} are not allowed: pin asymmetric ones such as RS256 or ES256"
+            )
+        if not issuer or not audience:
+            raise ValueError("issuer and audience must not be empty")
+        if leeway_seconds < 0:
+            raise ValueError("leeway_seconds must not be negative")
+        self._key_source = key_source
+        self._issuer = issuer
+        self._audience = audience
+        self._algorithms = frozenset(algorithms)
+        self._leeway = leeway_seconds
+        self._clock = clock
+        # Not strict about header names: RFC 7515 says to ignore unknown ones unless in "crit".
+        self._registry = jws.JWSRegistry(
+            algorithms=sorted(self._algorithms), strict_check_header=False
+        )
+
+    async def validate(self, token: str) -> Principal:
+        header = self._read_header(token)
+        kid: str | None = header.get("kid")
+        key_set = await self._key_source.get_key_set(kid=kid)
+        key = _select_key(key_set, kid)
+        if key is None:
+            raise AuthenticationError("invalid token: unknown signing key")
+        claims = self._verify(token, key)
+        self._check_claims(claims)
+        return Principal(
+            kind=PrincipalKind.USER,
+            subject=claims["sub"],
+            scopes=_read_scopes(claims),
+        )
+
+    def _read_header(self, token: str) -> dict[str, Any]:
+        """Check the header before fetching keys, so a forged alg never costs an IdP request."""
+        if not isinstance(token, str) or token.count(".") != 2:
+            raise AuthenticationError("invalid token: malformed")
+        try:
+            header = jws.extract_compact(token.encode("ascii"), registry=self._registry).headers()
+        except (JoseError, ValueError, TypeError):
+            raise AuthenticationError("invalid token: malformed") from None
+        if header.get("alg") not in self._algorithms:
+            raise AuthenticationError("invalid token: algorithm not allowed")
+        if "kid" in header and not isinstance(header["kid"], str):
+            raise AuthenticationError("invalid token: malformed")
+        if "crit" in header:
+            raise AuthenticationError("invalid token: unsupported header")
+        return header
+
+    def _verify(self, token: str, key: Key) -> dict[str, Any]:
+        try:
+            decoded = jwt.decode(token, key, registry=self._registry)
+        except BadSignatureError:
+            raise AuthenticationError("invalid token: bad signature") from None
+        except (JoseError, ValueError, TypeError):
+            # Wrong key type for the alg, key restricted to another alg or use, bad payload.
+            raise AuthenticationError("invalid token: malformed") from None
+        return decoded.claims
+
+    def _check_claims(self, claims: dict[str, Any]) -> None:
+        registry = jwt.JWTClaimsRegistry(
+            now=int(self._clock()),
+            leeway=self._leeway,
+            iss={"essential": True, "value": self._issuer},
+            aud={"essential": True, "value": self._audience},
+            exp={"essential": True},
+            sub={"essential": True},
+        )
+        try:
+            registry.validate(claims)
+        except ExpiredTokenError:
+            raise AuthenticationError("invalid token: expired") from None
+        except MissingClaimError as exc:
+            # exc.claim lists only names from the registry above, never token content.
+            raise AuthenticationError(f"invalid token: missing claim {exc.claim}") from None
+        except InvalidClaimError as exc:
+            problem = _CLAIM_PROBLEMS.get(exc.claim, f"invalid claim {exc.claim}")
+            raise AuthenticationError(f"invalid token: {problem}") from None
+
+
+def _select_key(key_set: KeySet, kid: str | None) -> Key | None:
+    """A token without ``kid`` is only unambiguous when the issuer publishes a single key."""
+    keys = list(key_set)
+    if kid is None:
+        return keys[0] if len(keys) == 1 else None
+    return next((key for key in keys if key.kid == kid), None)
+
+
+def _read_scopes(claims: dict[str, Any]) -> frozenset[str]:
+    scope = claims.get("scope")
+    scp = claims.get("scp")
+    if scope is not None and not isinstance(scope, str):
+        raise AuthenticationError("invalid token: invalid claim scope")
+    if scp is not None and not (
+        isinstance(scp, str) or (isinstance(scp, list) and all(isinstance(s, str) for s in scp))
+    ):
+        raise AuthenticationError("invalid token: invalid claim scp")
+    return parse_scopes(scope) | parse_scopes(scp)
