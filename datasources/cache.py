@@ -71,12 +71,11 @@ class RedisCache:
         self._prefix = prefix
 
     @classmethod
-    def from_url(cls, url: str) -> RedisCache:
-        return cls(
-            Redis.from_url(
-                url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
-            )
+    def from_url(cls, url: str, *, prefix: str = "manifold:") -> RedisCache:
+        client = Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
         )
+        return cls(client, prefix=prefix)
 
     async def get(self, key: str) -> bytes | None:
         value: bytes | None = await self._client.get(self._prefix + key)
@@ -95,5 +94,5 @@ class RedisCache:
         await self._client.aclose()
 
 
-def create_cache(redis_url: str | None) -> Cache:
-    return RedisCache.from_url(redis_url) if redis_url else MemoryCache()
+def create_cache(redis_url: str | None, *, prefix: str = "manifold:") -> Cache:
+    return RedisCache.from_url(redis_url, prefix=prefix) if redis_url else MemoryCache()

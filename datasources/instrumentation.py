@@ -6,6 +6,7 @@ default, so two gateway apps in one process (tests, multi-tenant embedding) neve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -34,8 +35,12 @@ class DatasourceMetrics:
     def record_batch(self, loader: str, size: int) -> None:
         self.batch_size.labels(loader=loader).observe(size)
 
-    def count_statements(self, engine: AsyncEngine) -> None:
-        """Count every SQL statement the engine sends, labelled by its verb."""
+    def count_statements(self, engine: AsyncEngine) -> Callable[[], None]:
+        """Count every SQL statement the engine sends, labelled by its verb.
+
+        Returns the function that stops counting, so an engine shared by several apps (tests)
+        does not keep a listener per app that ever used it.
+        """
 
         def before_cursor_execute(
             _conn: Any, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
@@ -44,6 +49,7 @@ class DatasourceMetrics:
             self.requests.labels(source="database", operation=verb).inc()
 
         event.listen(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
+        return lambda: event.remove(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
 
     def database_statements(self) -> float:
         """The running total of SQL statements, for tests and the benchmark."""

@@ -68,9 +68,9 @@ async def open_resources(
                 )
             )
             stack.push_async_callback(database.dispose)
-        metrics.datasources.count_statements(database.engine)
+        stack.callback(metrics.datasources.count_statements(database.engine))
 
-        cache = create_cache(settings.redis_url)
+        cache = create_cache(settings.redis_url, prefix=settings.redis_prefix)
         stack.push_async_callback(cache.close)
 
         http = httpx.AsyncClient(

@@ -22,13 +22,15 @@ logger = logging.getLogger("manifold.errors")
 DOCUMENT_CACHE_SIZE = 1024
 
 
-@strawberry.type
-class NodeQuery:
-    node: relay.Node | None = relay.node(description="Any object by its global id.")
-    nodes: list[relay.Node | None] = relay.node(description="Objects by global id, in order.")
+def _query_type() -> type:
+    """A new root type per schema: relay's node fields bind their resolver when first built."""
 
+    @strawberry.type
+    class NodeQuery:
+        node: relay.Node | None = relay.node(description="Any object by its global id.")
+        nodes: list[relay.Node | None] = relay.node(description="Objects by global id, in order.")
 
-Query = merge_types("Query", (NodeQuery, UsersQuery, OrdersQuery))
+    return merge_types("Query", (NodeQuery, UsersQuery, OrdersQuery))
 
 
 class ManifoldSchema(strawberry.Schema):
@@ -50,7 +52,7 @@ class ManifoldSchema(strawberry.Schema):
 def build_schema(*, suggestions: bool = True) -> ManifoldSchema:
     """A fresh schema; built per app so settings never leak between instances."""
     return ManifoldSchema(
-        query=Query,
+        query=_query_type(),
         types=[User, Order],
         extensions=[
             ErrorCodes,

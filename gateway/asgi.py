@@ -1,0 +1,12 @@
+"""The import string uvicorn workers load: ``gateway.asgi:app_from_environment``."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from gateway.app import create_app
+from gateway.settings import get_settings
+
+
+def app_from_environment() -> Starlette:
+    return create_app(get_settings())
