@@ -78,8 +78,8 @@ class RedisCache:
         return cls(client, prefix=prefix)
 
     async def get(self, key: str) -> bytes | None:
-        value: bytes | None = await self._client.get(self._prefix + key)
-        return value
+        value = await self._client.get(self._prefix + key)
+        return value.encode() if isinstance(value, str) else value
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
         await self._client.set(self._prefix + key, value, px=max(1, int(ttl_seconds * 1000)))

@@ -49,7 +49,9 @@ class DatasourceMetrics:
             self.requests.labels(source="database", operation=verb).inc()
 
         event.listen(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
-        return lambda: event.remove(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
+        return lambda: event.remove(
+            engine.sync_engine, "before_cursor_execute", before_cursor_execute
+        )
 
     def database_statements(self) -> float:
         """The running total of SQL statements, for tests and the benchmark."""

@@ -59,9 +59,7 @@ def _loader(
         found = await fetch(keys)
         return [found[key] if key in found else missing() for key in keys]
 
-    return DataLoader(
-        batch, max_batch_size=MAX_BATCH_SIZE, loop=asyncio.get_running_loop()
-    )
+    return DataLoader(batch, max_batch_size=MAX_BATCH_SIZE, loop=asyncio.get_running_loop())
 
 
 def build_loaders(*, database: Database, metrics: DatasourceMetrics) -> Loaders:
@@ -109,7 +107,10 @@ def build_loaders(*, database: Database, metrics: DatasourceMetrics) -> Loaders:
 
     return Loaders(
         user_by_id=_loader(
-            "user_by_id", lambda ids: user_queries.users_by_ids(database, ids), lambda: None, metrics
+            "user_by_id",
+            lambda ids: user_queries.users_by_ids(database, ids),
+            lambda: None,
+            metrics,
         ),
         user_by_subject=_loader(
             "user_by_subject",

@@ -12,13 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from datasources.db import Database
 from datasources.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
-from datasources.sql import id_in
+from datasources.sql import AnyRow, id_in
 from datasources.tables import OrderStatus, order_lines, orders
 from datasources.timeutil import as_utc
 
@@ -69,7 +68,7 @@ class OrderPageKey:
     status: OrderStatus | None = None
 
 
-def _order(row: Row[Any]) -> OrderRecord:
+def _order(row: AnyRow) -> OrderRecord:
     return OrderRecord(
         id=row.id,
         number=row.number,
@@ -95,7 +94,9 @@ def parse_order_cursor(cursor: str) -> tuple[datetime, int]:
         raise invalid_cursor() from None
 
 
-def _filters(after: tuple[datetime, int] | None, status: OrderStatus | None) -> list[ColumnElement[bool]]:
+def _filters(
+    after: tuple[datetime, int] | None, status: OrderStatus | None
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if status is not None:
         conditions.append(orders.c.status == status)
@@ -110,7 +111,7 @@ def _filters(after: tuple[datetime, int] | None, status: OrderStatus | None) -> 
     return conditions
 
 
-def _page(rows: Sequence[Row[Any]], first: int, has_previous: bool) -> Page[OrderRecord]:
+def _page(rows: Sequence[AnyRow], first: int, has_previous: bool) -> Page[OrderRecord]:
     records = [_order(row) for row in rows[:first]]
     return Page(
         items=records,
@@ -171,7 +172,9 @@ async def order_pages(
     """The same page of orders for each customer, in one statement."""
     rank = (
         func.row_number()
-        .over(partition_by=orders.c.user_id, order_by=(orders.c.placed_at.desc(), orders.c.id.desc()))
+        .over(
+            partition_by=orders.c.user_id, order_by=(orders.c.placed_at.desc(), orders.c.id.desc())
+        )
         .label("rank")
     )
     ranked = (
@@ -186,7 +189,7 @@ async def order_pages(
     )
     async with database.connect() as connection:
         rows = (await connection.execute(query)).all()
-    by_user: dict[int, list[Row[Any]]] = defaultdict(list)
+    by_user: dict[int, list[AnyRow]] = defaultdict(list)
     for row in rows:
         by_user[row.user_id].append(row)
     return {

@@ -57,7 +57,9 @@ def decode_cursor(kind: str, cursor: str, arity: int) -> list[str | int]:
         not isinstance(decoded, list)
         or len(decoded) != arity + 1
         or decoded[0] != kind
-        or not all(isinstance(part, str | int) and not isinstance(part, bool) for part in decoded[1:])
+        or not all(
+            isinstance(part, str | int) and not isinstance(part, bool) for part in decoded[1:]
+        )
     ):
         raise invalid_cursor()
     return decoded[1:]

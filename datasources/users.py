@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 
 from datasources.db import Database
 from datasources.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
-from datasources.sql import id_in
+from datasources.sql import AnyRow, id_in
 from datasources.tables import users
 from datasources.timeutil import as_utc
 
@@ -28,7 +28,7 @@ class UserRecord:
     created_at: datetime
 
 
-def _record(row: Row[tuple[int, str, str, str, datetime]]) -> UserRecord:
+def _record(row: AnyRow) -> UserRecord:
     return UserRecord(
         id=row.id,
         subject=row.subject,

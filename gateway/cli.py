@@ -21,7 +21,12 @@ from datasources.tables import users
 from gateway.settings import Settings, get_settings
 from schema import build_schema
 
-app = typer.Typer(help="Manifold GraphQL gateway.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Manifold GraphQL gateway.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets and tokens
+)
 db_app = typer.Typer(help="Database migrations and seed data.", no_args_is_help=True)
 schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -100,7 +105,9 @@ async def _find_subject(settings: Settings, user: str) -> str | None:
 
 def _mint(settings: Settings, subject: str, scopes: list[str], ttl_seconds: int) -> str:
     if not settings.uses_dev_issuer:
-        raise _fail("tokens can only be minted by the development issuer (dev, no GATEWAY_OAUTH_ISSUER)")
+        raise _fail(
+            "tokens can only be minted by the development issuer (dev, no GATEWAY_OAUTH_ISSUER)"
+        )
     issuer = DevIssuer.load_or_create(settings.data_dir)
     return issuer.mint(
         subject=subject, scopes=scopes, audience=settings.oauth_audience, ttl_seconds=ttl_seconds
@@ -166,7 +173,7 @@ async def _seed_if_empty(settings: Settings) -> None:
     finally:
         await database.dispose()
     if count == 0:
-        typer.echo(f"seeding {DEMO_USERS} users × {DEMO_ORDERS_PER_USER} orders …")
+        typer.echo(f"seeding {DEMO_USERS} users x {DEMO_ORDERS_PER_USER} orders …")
         await _seed(settings, DEMO_USERS, DEMO_ORDERS_PER_USER)
 
 

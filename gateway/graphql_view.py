@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
 
 from auth.principal import Principal
 from datasources.loaders import build_loaders
@@ -51,7 +51,9 @@ class GraphQLView(GraphQL[Context, None]):
             response = PlainTextResponse(error.reason, status_code=error.status_code)
         await response(scope, receive, send)
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         principal: Principal = await self.resources.authenticator.authenticate(request.headers)
         return Context(
             request=request,
@@ -65,4 +67,3 @@ class GraphQLView(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
-

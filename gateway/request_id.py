@@ -30,7 +30,11 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         supplied = next(
-            (value.decode("latin-1") for name, value in scope["headers"] if name == HEADER.encode()),
+            (
+                value.decode("latin-1")
+                for name, value in scope["headers"]
+                if name == HEADER.encode()
+            ),
             "",
         )
         request_id = supplied if _SAFE_ID.match(supplied) else uuid.uuid4().hex
@@ -55,4 +59,3 @@ class RequestIdMiddleware:
                     method=scope["method"],
                     status=str(status),
                 ).observe(time.perf_counter() - started)
-

@@ -53,7 +53,15 @@ class Settings(BaseSettings):
     )
     oauth_audience: str = "manifold"
     oauth_jwks_url: str | None = None
-    oauth_algorithms: tuple[str, ...] = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "Ed25519")
+    oauth_algorithms: tuple[str, ...] = (
+        "RS256",
+        "RS384",
+        "RS512",
+        "PS256",
+        "ES256",
+        "ES384",
+        "Ed25519",
+    )
     oauth_leeway_seconds: int = Field(default=30, ge=0, le=300)
     oauth_jwks_cooldown_seconds: float = Field(default=30.0, ge=0)
     oauth_jwks_cache_seconds: float = Field(default=3600.0, gt=0)

@@ -10,7 +10,7 @@ from strawberry import relay
 from datasources.pagination import Page
 
 R = TypeVar("R")
-N = TypeVar("N")
+N = TypeVar("N", bound=relay.Node)
 
 
 def to_connection(page: Page[R], to_node: Callable[[R], N]) -> relay.Connection[N]:

@@ -39,7 +39,7 @@ def error_code(error: GraphQLError) -> ErrorCode | None:
     if isinstance(original, GlobalIDValueError):
         return ErrorCode.BAD_USER_INPUT
     existing = (error.extensions or {}).get("code")
-    if existing in ErrorCode.__members__:
+    if isinstance(existing, str) and existing in ErrorCode.__members__:
         return ErrorCode(existing)
     if isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
         return ErrorCode.GRAPHQL_PARSE_FAILED

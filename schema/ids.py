@@ -9,7 +9,9 @@ from gateway.errors import BadUserInputError
 
 def database_id(global_id: relay.GlobalID, type_name: str) -> int:
     if global_id.type_name != type_name:
-        raise BadUserInputError(f"Expected an id of a {type_name}, got one of a {global_id.type_name}")
+        raise BadUserInputError(
+            f"Expected an id of a {type_name}, got one of a {global_id.type_name}"
+        )
     return parse_node_id(global_id.node_id)
 
 

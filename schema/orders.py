@@ -30,7 +30,7 @@ class OrderLine:
     content_id: strawberry.Private[int]
     quantity: int = strawberry.field(description="Units ordered.")
     unit_price: Money = strawberry.field(description="Price of one unit when ordered.")
-    subtotal: Money = strawberry.field(description="quantity × unitPrice.")
+    subtotal: Money = strawberry.field(description="quantity times unitPrice.")
 
     @classmethod
     def from_record(cls, record: OrderLineRecord) -> OrderLine:
@@ -64,14 +64,16 @@ class Order(relay.Node):
 
     @strawberry.field(description="The order's lines, in the order they were added.")
     async def lines(self, info: strawberry.Info[Context]) -> list[OrderLine]:
-        records = await order_resolvers.lines_of_order(loaders=info.context.loaders, order_id=self.pk)
+        records = await order_resolvers.lines_of_order(
+            loaders=info.context.loaders, order_id=self.pk
+        )
         return [OrderLine.from_record(record) for record in records]
 
     @strawberry.field(description="Who placed the order.")
     async def customer(
         self, info: strawberry.Info[Context]
-    ) -> Annotated["User", strawberry.lazy("schema.users")] | None:
-        from schema.users import User
+    ) -> Annotated[User, strawberry.lazy("schema.users")] | None:
+        from schema.users import User  # noqa: PLC0415 - User and Order refer to each other
 
         record = await user_resolvers.get_customer(
             loaders=info.context.loaders, user_id=self.customer_id
@@ -100,7 +102,7 @@ class OrdersQuery:
     @strawberry.field(
         **scoped(order_resolvers.READ_ORDERS, "An order by global id; null unless it is yours.")
     )
-    async def order(self, info: strawberry.Info[Context], id: relay.GlobalID) -> Order | None:  # noqa: A002
+    async def order(self, info: strawberry.Info[Context], id: relay.GlobalID) -> Order | None:
         record = await order_resolvers.get_order(
             loaders=info.context.loaders,
             principal=info.context.principal,

@@ -55,8 +55,8 @@ class User(relay.Node):
         first: int | None = 20,
         after: str | None = None,
         status: OrderStatus | None = None,
-    ) -> relay.Connection[Annotated["Order", strawberry.lazy("schema.orders")]] | None:
-        from schema.orders import Order
+    ) -> relay.Connection[Annotated[Order, strawberry.lazy("schema.orders")]] | None:
+        from schema.orders import Order  # noqa: PLC0415 - User and Order refer to each other
 
         page = await order_resolvers.orders_of_user(
             loaders=info.context.loaders,
@@ -95,7 +95,7 @@ class UsersQuery:
         return None if record is None else User.from_record(record)
 
     @strawberry.field(**scoped(user_resolvers.READ_USERS, "A user by global id."))
-    async def user(self, info: strawberry.Info[Context], id: relay.GlobalID) -> User | None:  # noqa: A002
+    async def user(self, info: strawberry.Info[Context], id: relay.GlobalID) -> User | None:
         record = await user_resolvers.get_user(
             loaders=info.context.loaders,
             principal=info.context.principal,

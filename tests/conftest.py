@@ -47,7 +47,7 @@ async def postgres_url() -> AsyncIterator[str]:
     try:
         async with admin.connect() as connection:
             await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except (OSError, Exception) as error:  # noqa: BLE001 - any failure to reach the server
+    except (OSError, Exception) as error:
         await admin.dispose()
         require_or_skip(f"PostgreSQL at {admin_url.render_as_string()} is unavailable: {error}")
     url = admin_url.set(database=name).render_as_string(hide_password=False)
@@ -79,15 +79,15 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 
 @pytest.fixture(scope="session")
-async def redis_url() -> AsyncIterator[str]:
+async def redis_url() -> str:
     client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         await client.ping()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         require_or_skip(f"Redis at {REDIS_URL} is unavailable: {error}")
     finally:
         await client.aclose()
-    yield REDIS_URL
+    return REDIS_URL
 
 
 @pytest.fixture
@@ -162,7 +162,7 @@ class GraphQLClient:
         return self.identity_provider.mint(subject=subject, scopes=scopes, **claims)
 
     def statements(self) -> float:
-        return self.app.state.resources.metrics.datasources.database_statements()
+        return float(self.app.state.resources.metrics.datasources.database_statements())
 
     async def execute(
         self,

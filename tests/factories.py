@@ -75,7 +75,12 @@ async def make_order(
         await connection.execute(
             order_lines.insert(),
             [
-                {"order_id": order_id, "content_id": content_id, "quantity": quantity, "unit_price": price}
+                {
+                    "order_id": order_id,
+                    "content_id": content_id,
+                    "quantity": quantity,
+                    "unit_price": price,
+                }
                 for content_id, quantity, price in lines
             ],
         )

@@ -24,10 +24,14 @@ async def seed(connection, users: int, orders_per_user: int):
 
 
 @pytest.mark.parametrize("users", [5, 50])
-async def test_users_orders_lines_costs_three_statements_whatever_the_number_of_users(gql, connection, users):
+async def test_users_orders_lines_costs_three_statements_whatever_the_number_of_users(
+    gql, connection, users
+):
     staff = (await seed(connection, users, 2))[0]
 
-    response, statements = await gql.counted(Q2, token=gql.token(staff.subject, "users:read", "orders:read:all"))
+    response, statements = await gql.counted(
+        Q2, token=gql.token(staff.subject, "users:read", "orders:read:all")
+    )
 
     assert response.errors == []
     edges = response.data["users"]["edges"]

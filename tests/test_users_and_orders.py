@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from decimal import Decimal
 
+from datasources.tables import OrderStatus
 from tests.factories import make_order, make_user
 
 READ = ("users:read", "orders:read")
@@ -58,14 +59,24 @@ async def test_order_shows_total_lines_and_customer(gql, connection):
         "status": "PAID",
         "total": {"amount": "17.50", "currency": "EUR"},
         "lines": [
-            {"quantity": 3, "unitPrice": {"amount": "2.50"}, "subtotal": {"amount": "7.50", "currency": "EUR"}},
-            {"quantity": 1, "unitPrice": {"amount": "10.00"}, "subtotal": {"amount": "10.00", "currency": "EUR"}},
+            {
+                "quantity": 3,
+                "unitPrice": {"amount": "2.50"},
+                "subtotal": {"amount": "7.50", "currency": "EUR"},
+            },
+            {
+                "quantity": 1,
+                "unitPrice": {"amount": "10.00"},
+                "subtotal": {"amount": "10.00", "currency": "EUR"},
+            },
         ],
         "customer": {"name": "Grace"},
     }
 
 
-async def test_another_customers_order_reads_as_missing_through_order_node_and_nodes(gql, connection):
+async def test_another_customers_order_reads_as_missing_through_order_node_and_nodes(
+    gql, connection
+):
     owner = await make_user(connection)
     stranger = await make_user(connection)
     order = await make_order(connection, owner)
@@ -101,7 +112,11 @@ async def test_owner_sees_their_order_through_order_node_and_nodes(gql, connecti
         token=gql.token(owner.subject, "orders:read"),
     )
 
-    assert response.data == {"order": {"id": order_id}, "node": {"id": order_id}, "nodes": [{"id": order_id}]}
+    assert response.data == {
+        "order": {"id": order_id},
+        "node": {"id": order_id},
+        "nodes": [{"id": order_id}],
+    }
 
 
 async def test_staff_with_orders_read_all_see_any_order(gql, connection):
@@ -164,14 +179,16 @@ async def test_orders_lists_only_the_callers_orders_newest_first(gql, connection
 async def test_orders_can_be_filtered_by_status(gql, connection):
     me = await make_user(connection)
     await make_order(connection, me)
-    cancelled = await make_order(connection, me, status="CANCELLED")
+    cancelled = await make_order(connection, me, status=OrderStatus.CANCELLED)
 
     response = await gql.execute(
         "{ orders(status: CANCELLED) { edges { node { number status } } } }",
         token=gql.token(me.subject, "orders:read"),
     )
 
-    assert response.data["orders"]["edges"] == [{"node": {"number": cancelled.number, "status": "CANCELLED"}}]
+    assert response.data["orders"]["edges"] == [
+        {"node": {"number": cancelled.number, "status": "CANCELLED"}}
+    ]
 
 
 async def test_orders_pages_follow_the_after_cursor_without_gaps_or_repeats(gql, connection):
@@ -219,7 +236,9 @@ async def test_users_pages_in_creation_order(gql, connection):
 async def test_users_requires_users_read(gql, connection):
     user = await make_user(connection)
 
-    response = await gql.execute("{ users { edges { node { id } } } }", token=gql.token(user.subject, "orders:read"))
+    response = await gql.execute(
+        "{ users { edges { node { id } } } }", token=gql.token(user.subject, "orders:read")
+    )
 
     assert response.codes == ["FORBIDDEN"]
     assert response.errors[0]["path"] == ["users"]
@@ -230,7 +249,9 @@ async def test_first_outside_one_to_a_hundred_is_bad_user_input(gql, connection)
     token = gql.token(user.subject, *READ)
 
     for first in (0, 101, -1):
-        response = await gql.execute("query($n: Int) { users(first: $n) { edges { cursor } } }", {"n": first}, token=token)
+        response = await gql.execute(
+            "query($n: Int) { users(first: $n) { edges { cursor } } }", {"n": first}, token=token
+        )
         assert response.codes == ["BAD_USER_INPUT"], first
 
 
@@ -240,7 +261,9 @@ async def test_a_malformed_cursor_is_bad_user_input(gql, connection):
 
     for cursor in ("not-base64!", base64.b64encode(b'["user",1]').decode(), "WyJvcmRlciIsIngiLDFd"):
         response = await gql.execute(
-            "query($c: String) { orders(after: $c) { edges { cursor } } }", {"c": cursor}, token=token
+            "query($c: String) { orders(after: $c) { edges { cursor } } }",
+            {"c": cursor},
+            token=token,
         )
         assert response.codes == ["BAD_USER_INPUT"], cursor
 
@@ -250,7 +273,9 @@ async def test_a_malformed_global_id_is_bad_user_input(gql, connection):
     token = gql.token(user.subject, *READ)
 
     for value in ("garbage", global_id("User", 1), global_id("Order", 0), global_id("Order", "x")):  # type: ignore[arg-type]
-        response = await gql.execute("query($id: ID!) { order(id: $id) { id } }", {"id": value}, token=token)
+        response = await gql.execute(
+            "query($id: ID!) { order(id: $id) { id } }", {"id": value}, token=token
+        )
         assert response.codes == ["BAD_USER_INPUT"], value
         assert response.data == {"order": None}
 
@@ -259,7 +284,8 @@ async def test_a_denied_field_does_not_affect_its_siblings(gql, connection):
     user = await make_user(connection, name="Sibling")
 
     response = await gql.execute(
-        "{ me { name email orders { edges { cursor } } } }", token=gql.token(user.subject, "users:read")
+        "{ me { name email orders { edges { cursor } } } }",
+        token=gql.token(user.subject, "users:read"),
     )
 
     assert response.data == {"me": {"name": "Sibling", "email": None, "orders": None}}
