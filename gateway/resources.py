@@ -95,7 +95,9 @@ async def open_resources(
         yield Resources(
             settings=settings,
             metrics=metrics,
-            schema=build_schema(suggestions=not settings.is_prod),
+            schema=build_schema(
+                suggestions=not settings.is_prod, introspection=settings.introspection_enabled
+            ),
             database=database,
             cache=cache,
             authenticator=Authenticator(validator=validator),

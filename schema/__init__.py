@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.errors import ErrorCodes, is_unexpected
+from schema.introspection import NoIntrospection
 from schema.orders import Order, OrdersQuery
 from schema.users import User, UsersQuery
 
@@ -49,15 +51,18 @@ class ManifoldSchema(strawberry.Schema):
                 )
 
 
-def build_schema(*, suggestions: bool = True) -> ManifoldSchema:
+def build_schema(*, suggestions: bool = True, introspection: bool = True) -> ManifoldSchema:
     """A fresh schema; built per app so settings never leak between instances."""
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        ErrorCodes,
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+    ]
+    if not introspection:
+        extensions.append(lambda: AddValidationRules([NoIntrospection]))
     return ManifoldSchema(
         query=_query_type(),
         types=[User, Order],
-        extensions=[
-            ErrorCodes,
-            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
-        ],
+        extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
     )
