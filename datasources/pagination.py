@@ -17,6 +17,9 @@ from gateway.errors import BadUserInputError
 
 T = TypeVar("T")
 
+#: Ids are BIGINT: anything outside 1..2**63-1 is malformed input, not a database error.
+MAX_ID = 2**63 - 1
+
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -46,6 +49,14 @@ def invalid_cursor() -> BadUserInputError:
     return BadUserInputError("`after` is not a valid cursor for this connection")
 
 
+def _valid_part(part: object) -> bool:
+    if isinstance(part, bool):
+        return False
+    if isinstance(part, int):
+        return 0 < part <= MAX_ID
+    return isinstance(part, str)
+
+
 def decode_cursor(kind: str, cursor: str, arity: int) -> list[str | int]:
     """The sort key inside ``cursor``; anything malformed or foreign is ``BAD_USER_INPUT``."""
     try:
@@ -57,9 +68,7 @@ def decode_cursor(kind: str, cursor: str, arity: int) -> list[str | int]:
         not isinstance(decoded, list)
         or len(decoded) != arity + 1
         or decoded[0] != kind
-        or not all(
-            isinstance(part, str | int) and not isinstance(part, bool) for part in decoded[1:]
-        )
+        or not all(_valid_part(part) for part in decoded[1:])
     ):
         raise invalid_cursor()
     return decoded[1:]

@@ -26,7 +26,11 @@ class Environment(StrEnum):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="GATEWAY_", env_file=None, extra="ignore", frozen=True
+        env_prefix="GATEWAY_",
+        env_file=None,
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,  # a refusal must not print the database password or pepper
     )
 
     env: Environment = Environment.DEV

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from strawberry import relay
 
+from datasources.pagination import MAX_ID
 from gateway.errors import BadUserInputError
 
 
@@ -20,6 +21,6 @@ def parse_node_id(node_id: str) -> int:
         value = int(node_id)
     except ValueError:
         raise BadUserInputError("Malformed id") from None
-    if value <= 0:
+    if not 0 < value <= MAX_ID:
         raise BadUserInputError("Malformed id")
     return value

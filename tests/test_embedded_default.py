@@ -128,15 +128,3 @@ def test_schema_export_prints_the_sdl_with_scope_requirements():
     assert result.exit_code == 0
     assert '@requiresScopes(scopes: [["users:email"]])' in result.output
     assert "type Query" in result.output
-
-
-async def test_introspection_switched_off_is_refused_with_its_code(embedded: Settings):
-    app = create_app(embedded.model_copy(update={"introspection": False}))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            refused = await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})
-            typename = await client.post("/graphql", json={"query": "{ __typename }"})
-
-    assert refused.json()["data"] is None
-    assert [error["extensions"]["code"] for error in refused.json()["errors"]] == ["INTROSPECTION_DISABLED"]
-    assert typename.json() == {"data": {"__typename": "Query"}}

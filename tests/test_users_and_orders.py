@@ -291,3 +291,30 @@ async def test_a_denied_field_does_not_affect_its_siblings(gql, connection):
     assert response.data == {"me": {"name": "Sibling", "email": None, "orders": None}}
     assert sorted(response.codes) == ["FORBIDDEN", "FORBIDDEN"]
     assert sorted(error["path"][-1] for error in response.errors) == ["email", "orders"]
+
+
+async def test_an_id_beyond_bigint_is_bad_user_input_not_a_crash(gql, connection):
+    user = await make_user(connection)
+    token = gql.token(user.subject, *READ)
+    huge = global_id("User", 2**70)
+
+    response = await gql.execute(
+        "query($id: ID!) { user(id: $id) { id } nodes(ids: [$id]) { id } }",
+        {"id": huge},
+        token=token,
+    )
+
+    assert set(response.codes) == {"BAD_USER_INPUT"}
+
+
+async def test_a_cursor_beyond_bigint_is_bad_user_input(gql, connection):
+    user = await make_user(connection)
+    cursor = base64.urlsafe_b64encode(f'["user",{2**70}]'.encode()).decode()
+
+    response = await gql.execute(
+        "query($c: String) { users(after: $c) { edges { cursor } } }",
+        {"c": cursor},
+        token=gql.token(user.subject, *READ),
+    )
+
+    assert response.codes == ["BAD_USER_INPUT"]
