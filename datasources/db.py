@@ -17,14 +17,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
+def ensure_sqlite_directory(url: str) -> None:
+    """SQLite creates the file but not its folder; a fresh checkout has no ``.data/`` yet."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def create_engine(
     url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False
 ) -> AsyncEngine:
     """An async engine tuned per dialect: pooled PostgreSQL, or a WAL-mode SQLite file."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        ensure_sqlite_directory(url)
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
