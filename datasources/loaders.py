@@ -99,12 +99,6 @@ def build_loaders(*, database: Database, metrics: DatasourceMetrics) -> Loaders:
             results.update(part)
         return results
 
-    def empty_page() -> Page[OrderRecord]:
-        return Page(items=(), cursors=(), has_next_page=False)
-
-    def no_users_page() -> Page[UserRecord]:
-        return Page(items=(), cursors=(), has_next_page=False)
-
     return Loaders(
         user_by_id=_loader(
             "user_by_id",
@@ -118,14 +112,14 @@ def build_loaders(*, database: Database, metrics: DatasourceMetrics) -> Loaders:
             lambda: None,
             metrics,
         ),
-        users_page=_loader("users_page", users_pages, no_users_page, metrics),
+        users_page=_loader("users_page", users_pages, Page.empty, metrics),
         order_by_id=_loader(
             "order_by_id",
             lambda ids: order_queries.orders_by_ids(database, ids),
             lambda: None,
             metrics,
         ),
-        order_page=_loader("order_page", order_pages, empty_page, metrics),
+        order_page=_loader("order_page", order_pages, Page.empty, metrics),
         lines_by_order=_loader(
             "lines_by_order",
             lambda ids: order_queries.lines_by_order_ids(database, ids),

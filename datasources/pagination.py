@@ -31,6 +31,10 @@ class Page(Generic[T]):
     has_next_page: bool
     has_previous_page: bool = False
 
+    @classmethod
+    def empty(cls) -> Page[T]:
+        return cls(items=(), cursors=(), has_next_page=False)
+
 
 def check_first(first: int | None) -> int:
     if first is None:

@@ -9,12 +9,15 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from auth.principal import Principal
 from datasources.loaders import build_loaders
 from gateway.errors import AuthenticationError, ErrorCode
 from gateway.resources import Resources
 from schema.context import Context
+from schema.errors import classify_all
 
 
 def unauthenticated_response(error: AuthenticationError) -> Response:
@@ -64,6 +67,15 @@ class GraphQLView(GraphQL[Context, None]):
             ),
             request_id=request.scope.get("state", {}).get("request_id", ""),
         )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = classify_all(
+                result.errors, request.scope.get("state", {}).get("request_id")
+            )
+        return await super().process_result(request, result)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

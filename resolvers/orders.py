@@ -20,8 +20,6 @@ from resolvers.users import current_user
 
 READ_ORDERS: Requirement = any_of(Scope.ORDERS_READ, Scope.ORDERS_READ_ALL)
 
-_EMPTY: Page[OrderRecord] = Page(items=(), cursors=(), has_next_page=False)
-
 
 async def _viewer_id(*, loaders: Loaders, principal: Principal) -> int | None:
     """The caller's own user id when it may read its own orders; None otherwise."""
@@ -79,7 +77,7 @@ async def list_orders(
     viewer = await _viewer_id(loaders=loaders, principal=principal)
     key = _page_key(user_id=viewer, first=first, after=after, status=status)
     if viewer is None:
-        return _EMPTY
+        return Page.empty()
     return await loaders.order_page.load(key)
 
 
@@ -96,7 +94,7 @@ async def orders_of_user(
     require(principal, READ_ORDERS)
     key = _page_key(user_id=user_id, first=first, after=after, status=status)
     if not await _visible_to(loaders=loaders, principal=principal, owner_id=user_id):
-        return _EMPTY
+        return Page.empty()
     return await loaders.order_page.load(key)
 
 

@@ -13,7 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from schema.errors import ErrorCodes, is_unexpected
+from schema.errors import is_unexpected
 from schema.introspection import NoIntrospection
 from schema.orders import Order, OrdersQuery
 from schema.users import User, UsersQuery
@@ -54,7 +54,6 @@ class ManifoldSchema(strawberry.Schema):
 def build_schema(*, suggestions: bool = True, introspection: bool = True) -> ManifoldSchema:
     """A fresh schema; built per app so settings never leak between instances."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        ErrorCodes,
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
     ]

@@ -1,5 +1,9 @@
 """Turns every error of a result into one the client can act on, or masks it.
 
+Applied by the protocol layer to the finished result rather than by a schema extension's
+``on_operation`` hook: with Strawberry's ``ParserCache`` installed, that hook never resumes for
+a document that fails to parse, so a syntax error would escape without its code.
+
 Errors carrying a contract code pass through with ``extensions.code``; documents that never
 executed get ``GRAPHQL_PARSE_FAILED`` / ``GRAPHQL_VALIDATION_FAILED``; anything else is an
 unexpected failure: its message is replaced (no stack traces, SQL or host names leak) and it
@@ -9,11 +13,9 @@ carries the request id, which is also in the server log next to the traceback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import SchemaExtension
 from strawberry.relay.types import GlobalIDValueError
 
 from gateway.errors import ErrorCode, GatewayError
@@ -43,7 +45,7 @@ def error_code(error: GraphQLError) -> ErrorCode | None:
         return ErrorCode(existing)
     if isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
         return ErrorCode.GRAPHQL_PARSE_FAILED
-    if original is None and error.path is None:
+    if error.path is None and (original is None or isinstance(original, GraphQLError)):
         # Raised by graphql-core before execution: validation, unknown operation, bad variables.
         return ErrorCode.GRAPHQL_VALIDATION_FAILED
     return None
@@ -81,12 +83,5 @@ def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
     )
 
 
-class ErrorCodes(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is None or not errors:
-            return
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        result.errors = [classify(error, request_id) for error in errors]
+def classify_all(errors: list[GraphQLError], request_id: str | None) -> list[GraphQLError]:
+    return [classify(error, request_id) for error in errors]

@@ -1,0 +1,186 @@
+"""Turning load results into the numbers the benchmark is for, as a table and as JSON.
+
+Latency percentiles are computed client-side over every request of the measured window
+(warm-up excluded); statements per request come from the server's own counter, so they are
+exact whatever the client's overhead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bench.load import LoadResult
+
+#: Statements per request may differ from the expectation by this much before it is flagged
+#: (a pool pre-ping or a readiness probe landing inside the window adds a fraction).
+STATEMENT_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioReport:
+    name: str
+    description: str
+    requests: int
+    errors: int
+    elapsed_seconds: float
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    statements_per_request: float
+    expected_statements: float
+    #: Requests per second over the reference's, as measured.
+    ratio_to_reference: float
+    #: The reference's server CPU per request over this one's: the throughput ratio when the
+    #: server's core is the only limit, which the shared machine may hide from the req/s.
+    cpu_ratio_to_reference: float | None
+    #: Server CPU per request in ms, and server and client CPU as a share of one core
+    #: (``None`` where the platform does not expose another process's CPU time).
+    server_cpu_ms_per_request: float | None
+    server_cpu_share: float | None
+    client_cpu_share: float
+    error_samples: list[str] = field(default_factory=list)
+
+    @property
+    def statements_as_expected(self) -> bool:
+        return abs(self.statements_per_request - self.expected_statements) <= STATEMENT_TOLERANCE
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    setup: dict[str, Any]
+    scenarios: list[ScenarioReport]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "setup": self.setup,
+            "scenarios": [
+                asdict(scenario) | {"statements_as_expected": scenario.statements_as_expected}
+                for scenario in self.scenarios
+            ],
+        }
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile: a latency some request really had, never an interpolation."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(fraction * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def summarize(
+    *,
+    name: str,
+    description: str,
+    result: LoadResult,
+    statements: float,
+    expected_statements: float,
+    server_cpu_seconds: float | None,
+    reference: ScenarioReport | None,
+) -> ScenarioReport:
+    """One scenario's row; ``reference`` is ``None`` for the reference itself."""
+    latencies = sorted(result.latencies_seconds)
+    rps = result.requests / result.elapsed_seconds if result.elapsed_seconds > 0 else 0.0
+    elapsed = result.elapsed_seconds or math.nan
+    server_ms = server_share = None
+    if server_cpu_seconds is not None:
+        server_ms = server_cpu_seconds * 1000 / result.requests if result.requests else math.nan
+        server_share = server_cpu_seconds / elapsed
+    reference_rps = rps if reference is None else reference.requests_per_second
+    reference_ms = server_ms if reference is None else reference.server_cpu_ms_per_request
+    ratio = rps / reference_rps if reference_rps > 0 else math.nan
+    cpu_ratio = None
+    if reference_ms is not None and server_ms is not None:
+        cpu_ratio = reference_ms / server_ms if server_ms > 0 else math.nan
+    return ScenarioReport(
+        name=name,
+        description=description,
+        requests=result.requests,
+        errors=result.errors,
+        elapsed_seconds=result.elapsed_seconds,
+        requests_per_second=rps,
+        p50_ms=percentile(latencies, 0.50) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
+        statements_per_request=statements / result.requests if result.requests else math.nan,
+        expected_statements=expected_statements,
+        ratio_to_reference=ratio,
+        cpu_ratio_to_reference=cpu_ratio,
+        server_cpu_ms_per_request=server_ms,
+        server_cpu_share=server_share,
+        client_cpu_share=result.client_cpu_seconds / elapsed,
+        error_samples=list(result.error_samples),
+    )
+
+
+_COLUMNS = (
+    "scenario", "requests", "req/s", "p50 ms", "p99 ms", "errors", "SQL/req",
+    "srv CPU ms/req", "srv CPU", "client CPU", "vs ref", "vs ref by CPU",
+)  # fmt: skip
+#: Above this share of one core the load generator, not the server, may set the pace.
+CLIENT_BOUND_SHARE = 0.9
+
+
+def _optional(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def _row(scenario: ScenarioReport) -> tuple[str, ...]:
+    flag = "" if scenario.statements_as_expected else f" (!{scenario.expected_statements:g})"
+    return (
+        scenario.name,
+        f"{scenario.requests:,}",
+        f"{scenario.requests_per_second:,.0f}",
+        f"{scenario.p50_ms:.1f}",
+        f"{scenario.p99_ms:.1f}",
+        f"{scenario.errors:,}",
+        f"{scenario.statements_per_request:.2f}{flag}",
+        _optional(scenario.server_cpu_ms_per_request, ".2f"),
+        _optional(scenario.server_cpu_share, ".0%"),
+        f"{scenario.client_cpu_share:.0%}",
+        f"{scenario.ratio_to_reference:.3f}",
+        _optional(scenario.cpu_ratio_to_reference, ".3f"),
+    )
+
+
+def render(report: RunReport) -> str:
+    """The report as plain text: the setup, a table, then whatever needs a closer look."""
+    lines = ["Manifold benchmark", ""]
+    width = max(len(key) for key in report.setup)
+    lines += [f"  {key.ljust(width)}  {value}" for key, value in report.setup.items()]
+    lines.append("")
+
+    rows = [_COLUMNS, *(_row(scenario) for scenario in report.scenarios)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    for index, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])] + [
+            cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        lines.append("  " + "  ".join(cells))
+        if index == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    lines.append("")
+
+    reference = report.scenarios[0].name if report.scenarios else "reference"
+    for scenario in report.scenarios[1:]:
+        by_cpu = scenario.cpu_ratio_to_reference
+        lines.append(
+            f"  {scenario.name}: {scenario.ratio_to_reference:.1%} of {reference} req/s"
+            + ("" if by_cpu is None else f", {by_cpu:.1%} by server CPU per request")
+            + f" - {scenario.description}"
+        )
+    for scenario in report.scenarios:
+        if not scenario.statements_as_expected:
+            lines.append(
+                f"  ! {scenario.name}: {scenario.statements_per_request:.2f} SQL statements per"
+                f" request, expected {scenario.expected_statements:g}"
+            )
+        if scenario.client_cpu_share >= CLIENT_BOUND_SHARE:
+            lines.append(
+                f"  ! {scenario.name}: the load generator used {scenario.client_cpu_share:.0%} of"
+                " a core, so this req/s is partly the client's limit, not the server's"
+            )
+        for sample in scenario.error_samples:
+            lines.append(f"  ! {scenario.name} error: {sample}")
+    return "\n".join(lines)

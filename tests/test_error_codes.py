@@ -1,0 +1,28 @@
+"""Documents that never execute still answer with a contract code."""
+
+from __future__ import annotations
+
+
+async def test_a_document_that_does_not_parse_is_graphql_parse_failed(gql):
+    response, statements = await gql.counted("{ me { id ")
+
+    assert response.data is None
+    assert response.codes == ["GRAPHQL_PARSE_FAILED"]
+    assert statements == 0
+
+
+async def test_an_unknown_field_is_graphql_validation_failed(gql):
+    response, statements = await gql.counted("{ me { shoeSize } }")
+
+    assert response.data is None
+    assert response.codes == ["GRAPHQL_VALIDATION_FAILED"]
+    assert statements == 0
+
+
+async def test_a_variable_of_the_wrong_type_is_graphql_validation_failed(gql):
+    response = await gql.execute(
+        "query($n: Int) { users(first: $n) { edges { cursor } } }", {"n": "many"}
+    )
+
+    assert response.data is None
+    assert response.codes == ["GRAPHQL_VALIDATION_FAILED"]
