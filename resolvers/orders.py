@@ -46,10 +46,6 @@ async def get_orders(
     return [record if record and record.user_id == viewer else None for record in records]
 
 
-async def get_order(*, loaders: Loaders, principal: Principal, order_id: int) -> OrderRecord | None:
-    return (await get_orders(loaders=loaders, principal=principal, order_ids=[order_id]))[0]
-
-
 def _page_key(
     *, user_id: int | None, first: int | None, after: str | None, status: OrderStatus | None
 ) -> OrderPageKey:

@@ -29,10 +29,6 @@ async def get_users(
     return list(await loaders.user_by_id.load_many(list(user_ids)))
 
 
-async def get_user(*, loaders: Loaders, principal: Principal, user_id: int) -> UserRecord | None:
-    return (await get_users(loaders=loaders, principal=principal, user_ids=[user_id]))[0]
-
-
 async def list_users(
     *, loaders: Loaders, principal: Principal, first: int | None, after: str | None
 ) -> Page[UserRecord]:

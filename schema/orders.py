@@ -103,12 +103,9 @@ class OrdersQuery:
         **scoped(order_resolvers.READ_ORDERS, "An order by global id; null unless it is yours.")
     )
     async def order(self, info: strawberry.Info[Context], id: relay.GlobalID) -> Order | None:
-        record = await order_resolvers.get_order(
-            loaders=info.context.loaders,
-            principal=info.context.principal,
-            order_id=database_id(id, "Order"),
-        )
-        return None if record is None else Order.from_record(record)
+        # The same path as node(id:), so both authorize identically.
+        (order,) = await Order.resolve_nodes(info=info, node_ids=[str(database_id(id, "Order"))])
+        return order
 
     @strawberry.field(
         **scoped(

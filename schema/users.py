@@ -96,12 +96,9 @@ class UsersQuery:
 
     @strawberry.field(**scoped(user_resolvers.READ_USERS, "A user by global id."))
     async def user(self, info: strawberry.Info[Context], id: relay.GlobalID) -> User | None:
-        record = await user_resolvers.get_user(
-            loaders=info.context.loaders,
-            principal=info.context.principal,
-            user_id=database_id(id, "User"),
-        )
-        return None if record is None else User.from_record(record)
+        # The same path as node(id:), so both authorize identically.
+        (user,) = await User.resolve_nodes(info=info, node_ids=[str(database_id(id, "User"))])
+        return user
 
     @strawberry.field(**scoped(user_resolvers.READ_USERS, "All users, in creation order."))
     async def users(
