@@ -62,13 +62,16 @@ async def test_readyz_is_ready_when_database_redis_and_jwks_are_ok(client):
     }
 
 
-async def test_readyz_is_503_naming_redis_when_redis_is_unreachable(settings, connection):
+async def readyz_with_unreachable_redis(settings, connection) -> tuple[httpx.Response, int]:
     port = closed_loopback_port()
     broken = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
     application = create_app(broken, database=TransactionalDatabase(connection))
-
     async with running(application) as client:
-        response = await client.get("/readyz")
+        return await client.get("/readyz"), port
+
+
+async def test_readyz_is_503_naming_redis_when_redis_is_unreachable(settings, connection):
+    response, _ = await readyz_with_unreachable_redis(settings, connection)
 
     assert response.status_code == 503
     body = response.json()
@@ -79,12 +82,7 @@ async def test_readyz_is_503_naming_redis_when_redis_is_unreachable(settings, co
 
 
 async def test_readyz_failure_never_names_a_host_or_port(settings, connection):
-    port = closed_loopback_port()
-    broken = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
-    application = create_app(broken, database=TransactionalDatabase(connection))
-
-    async with running(application) as client:
-        response = await client.get("/readyz")
+    response, port = await readyz_with_unreachable_redis(settings, connection)
 
     assert response.status_code == 503
     for leak in ("127.0.0.1", "localhost", str(port), "redis://", "Error", "refused"):
