@@ -96,7 +96,8 @@ async def open_resources(
             settings=settings,
             metrics=metrics,
             schema=build_schema(
-                suggestions=not settings.is_prod, introspection=settings.introspection_enabled
+                suggestions=settings.field_suggestions_enabled,
+                introspection=settings.introspection_enabled,
             ),
             database=database,
             cache=cache,

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
 
     graphiql: bool | None = Field(default=None, description="Unset: on in dev, off in prod.")
     introspection: bool | None = Field(default=None, description="Unset: on in dev, off in prod.")
+    field_suggestions: bool | None = Field(
+        default=None, description='"Did you mean …" hints. Unset: on in dev, off in prod.'
+    )
 
     content_url: str | None = None
     recommendations_url: str | None = None
@@ -91,6 +94,10 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.introspection if self.introspection is not None else not self.is_prod
+
+    @property
+    def field_suggestions_enabled(self) -> bool:
+        return self.field_suggestions if self.field_suggestions is not None else not self.is_prod
 
     @property
     def uses_dev_issuer(self) -> bool:

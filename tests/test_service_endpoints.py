@@ -276,3 +276,20 @@ async def test_dev_issuer_tokens_verify_against_its_published_jwks(
     assert claims["iss"] == "urn:manifold:dev-issuer"
     assert answer.status_code == 200
     assert answer.json() == {"data": {"me": None}}
+
+
+async def test_field_suggestions_are_left_out_when_switched_off(settings, connection):
+    quiet = settings.model_copy(update={"field_suggestions": False})
+
+    async with running(create_app(quiet, database=TransactionalDatabase(connection))) as client:
+        response = await client.post("/graphql", json={"query": "{ mee { id } }"})
+
+    message = response.json()["errors"][0]["message"]
+    assert "mee" in message
+    assert "Did you mean" not in message
+
+
+async def test_field_suggestions_help_developers_in_dev(client):
+    response = await client.post("/graphql", json={"query": "{ mee { id } }"})
+
+    assert "Did you mean" in response.json()["errors"][0]["message"]

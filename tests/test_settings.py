@@ -166,3 +166,9 @@ def test_the_pepper_is_not_shown_when_settings_are_printed():
 
     assert PROD["api_key_pepper"] not in repr(settings)
     assert PROD["api_key_pepper"] not in str(settings)
+
+
+def test_field_suggestions_follow_the_environment_unless_asked():
+    assert Settings().field_suggestions_enabled
+    assert not prod().field_suggestions_enabled
+    assert prod(field_suggestions=True).field_suggestions_enabled
