@@ -31,12 +31,13 @@ def create_engine(
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         ensure_sqlite_directory(url)
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
     return create_async_engine(
         url,
         echo=echo,
+        hide_parameters=True,  # bound values (emails, subjects) never reach logs or tracebacks
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=True,

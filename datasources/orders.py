@@ -76,7 +76,7 @@ def _order(row: AnyRow) -> OrderRecord:
         status=OrderStatus(row.status),
         currency=row.currency,
         total=Decimal(row.total),
-        placed_at=as_utc(row.placed_at),
+        placed_at=row.placed_at,
     )
 
 
@@ -90,7 +90,7 @@ def parse_order_cursor(cursor: str) -> tuple[datetime, int]:
         raise invalid_cursor()
     try:
         return as_utc(datetime.fromisoformat(placed_at)), order_id
-    except ValueError:
+    except (ValueError, OverflowError):
         raise invalid_cursor() from None
 
 

@@ -7,6 +7,8 @@ columns, and Core keeps them free of identity-map overhead.
 from __future__ import annotations
 
 import enum
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -20,8 +22,12 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    TypeDecorator,
     func,
 )
+from sqlalchemy.engine import Dialect
+
+from datasources.timeutil import as_utc
 
 metadata = MetaData(
     naming_convention={
@@ -35,6 +41,35 @@ metadata = MetaData(
 
 #: BIGINT on PostgreSQL, INTEGER on SQLite (where only INTEGER PRIMARY KEY auto-increments).
 IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored as UTC on every dialect and read back timezone-aware.
+
+    SQLite keeps datetimes as text: without this, an aware non-UTC value is stored as its wall
+    clock, and keyset cursors compare strings of mixed formats.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return as_utc(value)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class OrderStatus(enum.StrEnum):
@@ -52,7 +87,7 @@ users = Table(
     Column("subject", String(255), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("email", String(320), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_at", UTCDateTime(), nullable=False, default=utc_now, server_default=func.now()),
 )
 
 orders = Table(
@@ -68,7 +103,7 @@ orders = Table(
     ),
     Column("currency", String(3), nullable=False),
     Column("total", Numeric(12, 2), nullable=False),
-    Column("placed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("placed_at", UTCDateTime(), nullable=False, default=utc_now, server_default=func.now()),
     # Keyset pagination of one customer's orders, newest first, and of all orders for staff.
     Index("ix_orders_user_id_placed_at_id", "user_id", "placed_at", "id"),
     Index("ix_orders_placed_at_id", "placed_at", "id"),

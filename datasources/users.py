@@ -12,7 +12,6 @@ from datasources.db import Database
 from datasources.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
 from datasources.sql import AnyRow, id_in
 from datasources.tables import users
-from datasources.timeutil import as_utc
 
 USER_CURSOR = "user"
 
@@ -34,7 +33,7 @@ def _record(row: AnyRow) -> UserRecord:
         subject=row.subject,
         name=row.name,
         email=row.email,
-        created_at=as_utc(row.created_at),
+        created_at=row.created_at,
     )
 
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from datasources.db import Database
@@ -43,8 +43,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
     endpoint = _GraphQLEndpoint()
     return Starlette(
         routes=[
+            # No WebSocket route until subscriptions exist: an unused transport is attack surface.
             Route("/graphql", endpoint, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", endpoint),
             Route("/healthz", health.healthz, methods=["GET"]),
             Route("/readyz", health.readyz, methods=["GET"]),
             Route("/metrics", health.metrics, methods=["GET"]),

@@ -5,8 +5,10 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from gateway.app import create_app
+from gateway.log import configure_logging
 from gateway.settings import get_settings
 
 
 def app_from_environment() -> Starlette:
+    configure_logging()
     return create_app(get_settings())

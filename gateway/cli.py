@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from typing import Annotated
 
@@ -18,6 +17,7 @@ from datasources.db import Database, create_engine
 from datasources.migrate import upgrade_database
 from datasources.seed import seed_database
 from datasources.tables import users
+from gateway.log import configure_logging
 from gateway.settings import Settings, get_settings
 from schema import build_schema
 
@@ -184,5 +184,5 @@ def schema_export() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     app()

@@ -41,9 +41,6 @@ class GraphQLView(GraphQL[Context, None]):
         self.resources = resources
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
         request = Request(scope, receive=receive)
         response: Response
         try:

@@ -13,6 +13,7 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.log import request_id_var
 from gateway.metrics import Metrics
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -39,6 +40,7 @@ class RequestIdMiddleware:
         )
         request_id = supplied if _SAFE_ID.match(supplied) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
 
@@ -52,6 +54,7 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            request_id_var.reset(token)
             if scope["type"] == "http":
                 self.metrics.http_duration.labels(
                     # A bounded label: a known route, never a raw path a client could vary.

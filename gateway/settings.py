@@ -15,8 +15,21 @@ from typing import Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
-_PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
+_PLACEHOLDER_SECRETS = frozenset(
+    {
+        "",
+        "changeme",
+        "change-me",
+        "secret",
+        "dev",
+        "development",
+        "password",
+        "postgres",
+        "manifold",
+    }
+)
 
 
 class Environment(StrEnum):
@@ -117,6 +130,8 @@ class Settings(BaseSettings):
         problems: list[str] = []
         if not self.database_url or not self.database_url.startswith("postgresql"):
             problems.append("GATEWAY_DATABASE_URL must name a PostgreSQL database")
+        elif (make_url(self.database_url).password or "").lower() in _PLACEHOLDER_SECRETS - {""}:
+            problems.append("GATEWAY_DATABASE_URL uses a placeholder password")
         if not self.redis_url:
             problems.append("GATEWAY_REDIS_URL must be set")
         if not self.oauth_issuer or not self.oauth_jwks_url:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
-from strawberry import relay
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -15,6 +14,7 @@ from strawberry.types import ExecutionContext
 
 from schema.errors import is_unexpected
 from schema.introspection import NoIntrospection
+from schema.nodes import NodeQuery
 from schema.orders import Order, OrdersQuery
 from schema.users import User, UsersQuery
 
@@ -24,15 +24,7 @@ logger = logging.getLogger("manifold.errors")
 DOCUMENT_CACHE_SIZE = 1024
 
 
-def _query_type() -> type:
-    """A new root type per schema: relay's node fields bind their resolver when first built."""
-
-    @strawberry.type
-    class NodeQuery:
-        node: relay.Node | None = relay.node(description="Any object by its global id.")
-        nodes: list[relay.Node | None] = relay.node(description="Objects by global id, in order.")
-
-    return merge_types("Query", (NodeQuery, UsersQuery, OrdersQuery))
+Query = merge_types("Query", (NodeQuery, UsersQuery, OrdersQuery))
 
 
 class ManifoldSchema(strawberry.Schema):
@@ -40,7 +32,7 @@ class ManifoldSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Log only unexpected failures, with their traceback; client errors are not crashes."""
-        request_id = getattr(getattr(execution_context, "context", None), "request_id", None)
+        request_id = getattr(getattr(execution_context, "context", None), "request_id", "-")
         for error in errors:
             if is_unexpected(error):
                 logger.error(
@@ -60,7 +52,7 @@ def build_schema(*, suggestions: bool = True, introspection: bool = True) -> Man
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoIntrospection]))
     return ManifoldSchema(
-        query=_query_type(),
+        query=Query,
         types=[User, Order],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),

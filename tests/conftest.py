@@ -118,9 +118,11 @@ def settings(
 
 @pytest.fixture
 async def app(settings: Settings, connection: AsyncConnection) -> AsyncIterator[Starlette]:
-    application = create_app(settings, database=TransactionalDatabase(connection))
+    database = TransactionalDatabase(connection)
+    application = create_app(settings, database=database)
     async with application.router.lifespan_context(application):
         yield application
+    await database.wait_idle()
 
 
 @pytest.fixture

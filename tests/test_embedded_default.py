@@ -6,6 +6,8 @@ These tests need no server, so they also run on a bare machine.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -17,6 +19,7 @@ from auth.tokens import TokenValidator
 from datasources.db import create_engine
 from datasources.migrate import upgrade_database
 from datasources.seed import FIRST_USER_SUBJECT, seed_database
+from datasources.tables import orders, users
 from gateway.app import create_app
 from gateway.cli import app as cli
 from gateway.settings import Settings, get_settings
@@ -128,3 +131,93 @@ def test_schema_export_prints_the_sdl_with_scope_requirements():
     assert result.exit_code == 0
     assert '@requiresScopes(scopes: [["users:email"]])' in result.output
     assert "type Query" in result.output
+
+
+async def test_sqlite_pages_through_equal_timestamps_stored_from_another_offset(embedded: Settings):
+    offset = timezone(timedelta(hours=1))
+    engine = create_engine(embedded.resolved_database_url)
+    try:
+        async with engine.begin() as connection:
+            user_id = (
+                await connection.execute(
+                    users.insert()
+                    .values(subject="tied", name="Tied", email="tied@example.com")
+                    .returning(users.c.id)
+                )
+            ).scalar_one()
+            await connection.execute(
+                orders.insert(),
+                [
+                    {
+                        "number": f"TIE-{n}",
+                        "user_id": user_id,
+                        "status": "PAID",
+                        "currency": "EUR",
+                        "total": Decimal("1.00"),
+                        "placed_at": datetime(2026, 3, 1, 13, 30, tzinfo=offset),
+                    }
+                    for n in range(3)
+                ],
+            )
+    finally:
+        await engine.dispose()
+    app = create_app(embedded)
+    query = "query($after: String) { me { orders(first: 1, after: $after) { edges { node { number placedAt } } pageInfo { hasNextPage endCursor } } } }"
+    seen: list[tuple[str, str]] = []
+    async with app.router.lifespan_context(app):
+        token = app.state.resources.dev_issuer.mint(
+            subject="tied", scopes=["orders:read"], audience="manifold"
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as client:
+            after = None
+            for _ in range(5):
+                response = await client.post(
+                    "/graphql",
+                    json={"query": query, "variables": {"after": after}},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                page = response.json()["data"]["me"]["orders"]
+                seen += [
+                    (edge["node"]["number"], edge["node"]["placedAt"]) for edge in page["edges"]
+                ]
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                after = page["pageInfo"]["endCursor"]
+
+    assert sorted(number for number, _ in seen) == ["TIE-0", "TIE-1", "TIE-2"]
+    assert {placed_at for _, placed_at in seen} == {"2026-03-01T12:30:00+00:00"}
+
+
+async def test_an_unexpected_failure_is_masked_and_logged_under_its_request_id(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    unmigrated = Settings(data_dir=tmp_path)
+    app = create_app(unmigrated)
+    async with app.router.lifespan_context(app):
+        token = app.state.resources.dev_issuer.mint(
+            subject="secret-subject-42", scopes=[], audience="manifold"
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as client:
+            with caplog.at_level("ERROR", logger="manifold.errors"):
+                response = await client.post(
+                    "/graphql",
+                    json={"query": "{ me { id } }"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+
+    (error,) = response.json()["errors"]
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "users" not in response.text
+    (record,) = caplog.records
+    assert (
+        getattr(record, "request_id", None)
+        == error["extensions"]["requestId"]
+        == response.headers["x-request-id"]
+    )
+    assert record.exc_info is not None
+    assert "secret-subject-42" not in caplog.text

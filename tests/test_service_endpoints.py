@@ -7,6 +7,7 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -293,3 +294,31 @@ async def test_field_suggestions_help_developers_in_dev(client):
     response = await client.post("/graphql", json={"query": "{ mee { id } }"})
 
     assert "Did you mean" in response.json()["errors"][0]["message"]
+
+
+async def test_websocket_connections_are_refused_until_subscriptions_exist(app):
+    sent: list[dict[str, Any]] = []
+
+    async def receive():
+        return {"type": "websocket.connect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "websocket",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "headers": [(b"sec-websocket-protocol", b"graphql-transport-ws")],
+        "subprotocols": ["graphql-transport-ws"],
+        "scheme": "ws",
+        "server": ("gateway.test", 80),
+        "client": ("127.0.0.1", 50000),
+        "root_path": "",
+        "asgi": {"version": "3.0"},
+        "state": {},
+    }
+    await app(scope, receive, send)
+
+    assert [message["type"] for message in sent] == ["websocket.close"]

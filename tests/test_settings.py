@@ -172,3 +172,9 @@ def test_field_suggestions_follow_the_environment_unless_asked():
     assert Settings().field_suggestions_enabled
     assert not prod().field_suggestions_enabled
     assert prod(field_suggestions=True).field_suggestions_enabled
+
+
+@pytest.mark.parametrize("password", ["postgres", "password", "CHANGEME"])
+def test_production_refuses_a_placeholder_database_password(password):
+    with pytest.raises(ValidationError, match="placeholder password"):
+        prod(database_url=f"postgresql+asyncpg://gateway:{password}@db.internal/manifold")

@@ -318,3 +318,60 @@ async def test_a_cursor_beyond_bigint_is_bad_user_input(gql, connection):
     )
 
     assert response.codes == ["BAD_USER_INPUT"]
+
+
+async def test_nodes_serves_the_items_the_caller_may_read_and_fails_only_the_others(
+    gql, connection
+):
+    me = await make_user(connection, name="Partial")
+    order = await make_order(connection, me)
+    order_id, user_id = global_id("Order", order.id), global_id("User", me.id)
+
+    response = await gql.execute(
+        "query($ids: [ID!]!) { me { name } nodes(ids: $ids) { id } }",
+        {"ids": [order_id, user_id]},
+        token=gql.token(me.subject, "orders:read"),
+    )
+
+    assert response.data == {"me": {"name": "Partial"}, "nodes": [{"id": order_id}, None]}
+    assert response.codes == ["FORBIDDEN"]
+    assert response.errors[0]["path"] == ["nodes", 1]
+
+
+async def test_an_id_of_a_type_without_ids_is_bad_user_input(gql, connection):
+    user = await make_user(connection)
+
+    for type_name in ("Node", "Money", "Nope"):
+        response = await gql.execute(
+            "query($id: ID!) { node(id: $id) { id } }",
+            {"id": global_id(type_name, 1)},
+            token=gql.token(user.subject, *READ),
+        )
+        assert response.codes == ["BAD_USER_INPUT"], type_name
+
+
+async def test_nodes_refuses_more_than_a_hundred_ids(gql, connection):
+    user = await make_user(connection)
+    ids = [global_id("Order", n) for n in range(1, 102)]
+
+    response, statements = await gql.counted(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+        variables={"ids": ids},
+        token=gql.token(user.subject, *READ),
+    )
+
+    assert response.codes == ["BAD_USER_INPUT"]
+    assert statements == 0
+
+
+async def test_a_cursor_with_an_out_of_range_time_is_bad_user_input(gql, connection):
+    user = await make_user(connection)
+    cursor = base64.urlsafe_b64encode(b'["order","0001-01-01T00:00:00+01:00",1]').decode()
+
+    response = await gql.execute(
+        "query($c: String) { orders(after: $c) { edges { cursor } } }",
+        {"c": cursor},
+        token=gql.token(user.subject, *READ),
+    )
+
+    assert response.codes == ["BAD_USER_INPUT"]

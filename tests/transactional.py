@@ -32,5 +32,11 @@ class TransactionalDatabase(Database):
         async with self._lock, self._connection.begin_nested():
             yield self._connection
 
+    async def wait_idle(self) -> None:
+        """Wait out a loader still running after its response (a failed sibling batch), so the
+        test's rollback never meets another operation in progress on the connection."""
+        async with self._lock:
+            pass
+
     async def dispose(self) -> None:
         """The engine belongs to the test session, not to the app."""
