@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 import typer
@@ -80,27 +82,37 @@ def db_seed(
     typer.echo(report)
 
 
-async def _seed(settings: Settings, users_count: int, orders_per_user: int) -> object:
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        return await seed_database(engine, users=users_count, orders_per_user=orders_per_user)
-    finally:
-        await engine.dispose()
-
-
-async def _find_subject(settings: Settings, user: str) -> str | None:
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[Database]:
+    """One engine for the whole command, disposed when it is done."""
     database = Database(create_engine(settings.resolved_database_url))
     try:
-        condition = users.c.email == user
-        if user.isdigit():
-            condition = or_(condition, users.c.id == int(user))
-        async with database.connect() as connection:
-            subject: str | None = (
-                await connection.execute(select(users.c.subject).where(condition))
-            ).scalar_one_or_none()
-        return subject
+        yield database
     finally:
         await database.dispose()
+
+
+async def _seed(settings: Settings, users_count: int, orders_per_user: int) -> object:
+    async with _database(settings) as database:
+        return await seed_database(
+            database.engine, users=users_count, orders_per_user=orders_per_user
+        )
+
+
+async def _find_subject(database: Database, user: str) -> str | None:
+    condition = users.c.email == user
+    if user.isdigit():
+        condition = or_(condition, users.c.id == int(user))
+    async with database.connect() as connection:
+        subject: str | None = (
+            await connection.execute(select(users.c.subject).where(condition))
+        ).scalar_one_or_none()
+    return subject
+
+
+async def _subject_for(settings: Settings, user: str) -> str | None:
+    async with _database(settings) as database:
+        return await _find_subject(database, user)
 
 
 def _mint(settings: Settings, subject: str, scopes: list[str], ttl_seconds: int) -> str:
@@ -132,7 +144,7 @@ def token(
         ttl_seconds = parse_duration(ttl)
     except ValueError as error:
         raise _fail(str(error)) from None
-    subject = asyncio.run(_find_subject(settings, user))
+    subject = asyncio.run(_subject_for(settings, user))
     if subject is None:
         raise _fail(f"no user with id or email {user!r}")
     typer.echo(_mint(settings, subject, scopes, ttl_seconds))
@@ -147,10 +159,7 @@ def demo(
     settings = get_settings()
     if settings.is_prod:
         raise _fail("the demo runs only with GATEWAY_ENV=dev")
-    url = settings.resolved_database_url
-    asyncio.run(upgrade_database(url))
-    asyncio.run(_seed_if_empty(settings))
-    subject = asyncio.run(_find_subject(settings, "1"))
+    subject = asyncio.run(_prepare_demo(settings))
     if subject is None:
         raise _fail("the demo database has no user 1")
     access_token = _mint(settings, subject, list(READ_SCOPES), 12 * 3600)
@@ -165,16 +174,18 @@ def demo(
     _serve(host, port, 1)
 
 
-async def _seed_if_empty(settings: Settings) -> None:
-    database = Database(create_engine(settings.resolved_database_url))
-    try:
+async def _prepare_demo(settings: Settings) -> str | None:
+    """Migrate, seed an empty database, and return user 1's subject, on one engine."""
+    await upgrade_database(settings.resolved_database_url)
+    async with _database(settings) as database:
         async with database.connect() as connection:
             count = (await connection.execute(select(func.count()).select_from(users))).scalar_one()
-    finally:
-        await database.dispose()
-    if count == 0:
-        typer.echo(f"seeding {DEMO_USERS} users x {DEMO_ORDERS_PER_USER} orders …")
-        await _seed(settings, DEMO_USERS, DEMO_ORDERS_PER_USER)
+        if count == 0:
+            typer.echo(f"seeding {DEMO_USERS} users x {DEMO_ORDERS_PER_USER} orders …")
+            await seed_database(
+                database.engine, users=DEMO_USERS, orders_per_user=DEMO_ORDERS_PER_USER
+            )
+        return await _find_subject(database, "1")
 
 
 @schema_app.command("export")

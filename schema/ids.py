@@ -8,12 +8,13 @@ from datasources.pagination import MAX_ID
 from gateway.errors import BadUserInputError
 
 
-def database_id(global_id: relay.GlobalID, type_name: str) -> int:
+def node_id_of(global_id: relay.GlobalID, type_name: str) -> str:
+    """The node id inside a global id that must name ``type_name``; parsed by resolve_nodes."""
     if global_id.type_name != type_name:
         raise BadUserInputError(
             f"Expected an id of a {type_name}, got one of a {global_id.type_name}"
         )
-    return parse_node_id(global_id.node_id)
+    return global_id.node_id
 
 
 def parse_node_id(node_id: str) -> int:

@@ -15,7 +15,7 @@ from resolvers import orders as order_resolvers
 from resolvers import users as user_resolvers
 from schema.connections import to_connection
 from schema.context import Context
-from schema.ids import database_id, parse_node_id
+from schema.ids import node_id_of, parse_node_id
 from schema.money import Money
 from schema.permissions import scoped
 
@@ -104,7 +104,7 @@ class OrdersQuery:
     )
     async def order(self, info: strawberry.Info[Context], id: relay.GlobalID) -> Order | None:
         # The same path as node(id:), so both authorize identically.
-        (order,) = await Order.resolve_nodes(info=info, node_ids=[str(database_id(id, "Order"))])
+        (order,) = await Order.resolve_nodes(info=info, node_ids=[node_id_of(id, "Order")])
         return order
 
     @strawberry.field(

@@ -15,7 +15,7 @@ from resolvers import orders as order_resolvers
 from resolvers import users as user_resolvers
 from schema.connections import to_connection
 from schema.context import Context
-from schema.ids import database_id, parse_node_id
+from schema.ids import node_id_of, parse_node_id
 from schema.permissions import scoped
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class UsersQuery:
     @strawberry.field(**scoped(user_resolvers.READ_USERS, "A user by global id."))
     async def user(self, info: strawberry.Info[Context], id: relay.GlobalID) -> User | None:
         # The same path as node(id:), so both authorize identically.
-        (user,) = await User.resolve_nodes(info=info, node_ids=[str(database_id(id, "User"))])
+        (user,) = await User.resolve_nodes(info=info, node_ids=[node_id_of(id, "User")])
         return user
 
     @strawberry.field(**scoped(user_resolvers.READ_USERS, "All users, in creation order."))
