@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -18,7 +19,13 @@ class Cache(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
 
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
+
     async def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None: ...
+
+    async def set_many(self, items: Mapping[str, tuple[bytes, float]]) -> None:
+        """Store each key's ``(value, ttl_seconds)`` in one round trip."""
+        ...
 
     async def delete(self, key: str) -> None: ...
 
@@ -47,11 +54,18 @@ class MemoryCache:
         self._entries.move_to_end(key)
         return value
 
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
+
     async def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
         self._entries[key] = (time.monotonic() + ttl_seconds, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
+
+    async def set_many(self, items: Mapping[str, tuple[bytes, float]]) -> None:
+        for key, (value, ttl_seconds) in items.items():
+            await self.set(key, value, ttl_seconds=ttl_seconds)
 
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
@@ -81,8 +95,22 @@ class RedisCache:
         value = await self._client.get(self._prefix + key)
         return value.encode() if isinstance(value, str) else value
 
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        values = await self._client.mget([self._prefix + key for key in keys])
+        return [value.encode() if isinstance(value, str) else value for value in values]
+
     async def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
         await self._client.set(self._prefix + key, value, px=max(1, int(ttl_seconds * 1000)))
+
+    async def set_many(self, items: Mapping[str, tuple[bytes, float]]) -> None:
+        if not items:
+            return
+        async with self._client.pipeline(transaction=False) as pipe:
+            for key, (value, ttl_seconds) in items.items():
+                pipe.set(self._prefix + key, value, px=max(1, int(ttl_seconds * 1000)))
+            await pipe.execute()
 
     async def delete(self, key: str) -> None:
         await self._client.delete(self._prefix + key)

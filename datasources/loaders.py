@@ -17,11 +17,19 @@ from aiodataloader import DataLoader
 
 from datasources import orders as order_queries
 from datasources import users as user_queries
+from datasources.content import ContentPageKey, ContentRecord, ContentSource
 from datasources.db import Database
 from datasources.instrumentation import DatasourceMetrics
 from datasources.orders import OrderLineRecord, OrderPageKey, OrderRecord
 from datasources.pagination import Page
+from datasources.recommendations import (
+    RecommendationKey,
+    RecommendationRecord,
+    RecommendationsSource,
+)
+from datasources.resilience import Deadline
 from datasources.users import UserRecord
+from gateway.errors import UpstreamTimeoutError
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -44,6 +52,20 @@ class Loaders:
     order_by_id: DataLoader[int, OrderRecord | None]
     order_page: DataLoader[OrderPageKey, Page[OrderRecord]]
     lines_by_order: DataLoader[int, list[OrderLineRecord]]
+    content_by_id: DataLoader[int, ContentRecord | None]
+    content_by_slug: DataLoader[str, ContentRecord | None]
+    content_page: DataLoader[ContentPageKey, Page[ContentRecord]]
+    recommendations: DataLoader[RecommendationKey, list[RecommendationRecord]]
+
+
+@dataclass(frozen=True, slots=True)
+class Backends:
+    """What every request of one app reads from; opened in the lifespan, shared by requests."""
+
+    database: Database
+    content: ContentSource
+    recommendations: RecommendationsSource
+    metrics: DatasourceMetrics
 
 
 def _loader(
@@ -51,18 +73,29 @@ def _loader(
     fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]],
     missing: Callable[[], V],
     metrics: DatasourceMetrics,
+    deadline: Deadline,
 ) -> DataLoader[K, V]:
-    """A loader that maps a batch result back onto its keys, in key order."""
+    """A loader that maps a batch result back onto its keys, in key order.
+
+    Every batch runs within what is left of the request's deadline: past it, the fields that
+    needed this batch fail with ``UPSTREAM_TIMEOUT`` and everything already resolved is served.
+    """
 
     async def batch(keys: list[K]) -> list[V]:
         metrics.record_batch(name, len(keys))
-        found = await fetch(keys)
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                found = await fetch(keys)
+        except TimeoutError:
+            raise UpstreamTimeoutError("the request's deadline passed") from None
         return [found[key] if key in found else missing() for key in keys]
 
     return DataLoader(batch, max_batch_size=MAX_BATCH_SIZE, loop=asyncio.get_running_loop())
 
 
-def build_loaders(*, database: Database, metrics: DatasourceMetrics) -> Loaders:
+def build_loaders(backends: Backends, *, deadline: Deadline, request_id: str = "") -> Loaders:
+    database, metrics = backends.database, backends.metrics
+
     async def users_pages(keys: list[UserPageKey]) -> dict[UserPageKey, Page[UserRecord]]:
         pages = await asyncio.gather(
             *(
@@ -99,31 +132,67 @@ def build_loaders(*, database: Database, metrics: DatasourceMetrics) -> Loaders:
             results.update(part)
         return results
 
+    content, recommendations = backends.content, backends.recommendations
+
+    async def content_pages(
+        keys: list[ContentPageKey],
+    ) -> dict[ContentPageKey, Page[ContentRecord]]:
+        pages = await asyncio.gather(
+            *(content.page(key, deadline=deadline, request_id=request_id) for key in keys)
+        )
+        return dict(zip(keys, pages, strict=True))
+
     return Loaders(
         user_by_id=_loader(
             "user_by_id",
             lambda ids: user_queries.users_by_ids(database, ids),
             lambda: None,
             metrics,
+            deadline,
         ),
         user_by_subject=_loader(
             "user_by_subject",
             lambda subjects: user_queries.users_by_subjects(database, subjects),
             lambda: None,
             metrics,
+            deadline,
         ),
-        users_page=_loader("users_page", users_pages, Page.empty, metrics),
+        users_page=_loader("users_page", users_pages, Page.empty, metrics, deadline),
         order_by_id=_loader(
             "order_by_id",
             lambda ids: order_queries.orders_by_ids(database, ids),
             lambda: None,
             metrics,
+            deadline,
         ),
-        order_page=_loader("order_page", order_pages, Page.empty, metrics),
+        order_page=_loader("order_page", order_pages, Page.empty, metrics, deadline),
         lines_by_order=_loader(
             "lines_by_order",
             lambda ids: order_queries.lines_by_order_ids(database, ids),
             list,
             metrics,
+            deadline,
+        ),
+        content_by_id=_loader(
+            "content_by_id",
+            lambda ids: content.by_ids(ids, deadline=deadline, request_id=request_id),
+            lambda: None,
+            metrics,
+            deadline,
+        ),
+        content_by_slug=_loader(
+            "content_by_slug",
+            lambda slugs: content.by_slugs(slugs, deadline=deadline, request_id=request_id),
+            lambda: None,
+            metrics,
+            deadline,
+        ),
+        content_page=_loader("content_page", content_pages, Page.empty, metrics, deadline),
+        recommendations=_loader(
+            "recommendations",
+            lambda keys: recommendations.for_users(keys, deadline=deadline, request_id=request_id),
+            list,
+            metrics,
+            deadline,
         ),
     )

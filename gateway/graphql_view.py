@@ -14,6 +14,7 @@ from strawberry.types import ExecutionResult
 
 from auth.principal import Principal
 from datasources.loaders import build_loaders
+from datasources.resilience import Deadline
 from gateway.errors import AuthenticationError, ErrorCode
 from gateway.resources import Resources
 from schema.context import Context
@@ -55,14 +56,17 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         principal: Principal = await self.resources.authenticator.authenticate(request.headers)
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        deadline = Deadline(self.resources.settings.request_timeout_seconds)
         return Context(
             request=request,
             response=response,
             principal=principal,
             loaders=build_loaders(
-                database=self.resources.database, metrics=self.resources.metrics.datasources
+                self.resources.backends, deadline=deadline, request_id=request_id
             ),
-            request_id=request.scope.get("state", {}).get("request_id", ""),
+            request_id=request_id,
+            deadline=deadline,
         )
 
     async def process_result(

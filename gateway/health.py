@@ -49,8 +49,14 @@ async def readyz(request: Request) -> Response:
     )
     checks = dict(zip(names, results, strict=True))
     ready = all(result == "ok" for result in results)
+    # Upstreams are reported, never required: serving partial data is the design, so a replica
+    # whose content service is down must stay in the load balancer.
+    upstreams = {
+        upstream.name: upstream.breaker.state.value if upstream.configured else "not_configured"
+        for upstream in resources.upstreams.all()
+    }
     return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks},
+        {"status": "ready" if ready else "unavailable", "checks": checks, "upstreams": upstreams},
         status_code=200 if ready else 503,
     )
 

@@ -15,8 +15,10 @@ from auth.jwks import KeySource, RemoteJwksSource
 from auth.tokens import TokenValidator
 from datasources.cache import Cache, create_cache
 from datasources.db import Database, create_engine
+from datasources.loaders import Backends
 from gateway.metrics import Metrics
 from gateway.settings import Settings
+from gateway.upstreams import Upstreams, open_upstreams
 from schema import ManifoldSchema, build_schema
 
 logger = logging.getLogger("manifold")
@@ -29,6 +31,8 @@ class Resources:
     schema: ManifoldSchema
     database: Database
     cache: Cache
+    upstreams: Upstreams
+    backends: Backends
     authenticator: Authenticator
     key_source: KeySource
     dev_issuer: DevIssuer | None
@@ -73,6 +77,10 @@ async def open_resources(
         cache = create_cache(settings.redis_url, prefix=settings.redis_prefix)
         stack.push_async_callback(cache.close)
 
+        upstreams = await stack.enter_async_context(
+            open_upstreams(settings, cache=cache, metrics=metrics.datasources)
+        )
+
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(5.0, connect=2.0),
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=5),
@@ -101,6 +109,13 @@ async def open_resources(
             ),
             database=database,
             cache=cache,
+            upstreams=upstreams,
+            backends=Backends(
+                database=database,
+                content=upstreams.content,
+                recommendations=upstreams.recommendations,
+                metrics=metrics.datasources,
+            ),
             authenticator=Authenticator(validator=validator),
             key_source=key_source,
             dev_issuer=dev_issuer,

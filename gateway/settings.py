@@ -93,8 +93,42 @@ class Settings(BaseSettings):
         default=None, description='"Did you mean …" hints. Unset: on in dev, off in prod.'
     )
 
-    content_url: str | None = None
-    recommendations_url: str | None = None
+    content_url: str | None = Field(
+        default=None, description="Base URL of the content service; unset: content is unavailable."
+    )
+    recommendations_url: str | None = Field(
+        default=None, description="Base URL of the recommendations service."
+    )
+    request_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Deadline of one GraphQL request: backend calls past it fail with "
+        "UPSTREAM_TIMEOUT and everything already resolved is served.",
+    )
+    content_timeout_seconds: float = Field(default=2.0, gt=0, description="Read timeout.")
+    recommendations_timeout_seconds: float = Field(default=1.0, gt=0, description="Read timeout.")
+    upstream_connect_timeout_seconds: float = Field(default=1.0, gt=0)
+    upstream_pool_timeout_seconds: float = Field(default=1.0, gt=0)
+    upstream_max_connections: int = Field(default=50, ge=1)
+    upstream_max_keepalive_connections: int = Field(default=20, ge=0)
+    upstream_max_batch_size: int = Field(default=100, ge=1, description="Ids per upstream call.")
+    upstream_max_response_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    upstream_retry_attempts: int = Field(default=3, ge=1, le=10, description="Tries per GET.")
+    upstream_retry_backoff_seconds: float = Field(default=0.05, ge=0)
+    upstream_breaker_failures: int = Field(
+        default=5, ge=1, description="Failures within the window that open the breaker."
+    )
+    upstream_breaker_window_seconds: float = Field(default=10.0, gt=0)
+    upstream_breaker_open_seconds: float = Field(
+        default=5.0, gt=0, description="Time an open breaker fails fast before one probe."
+    )
+    content_cache_ttl_seconds: float = Field(
+        default=60.0, ge=0, description="When the upstream sends no Cache-Control max-age."
+    )
+    content_cache_max_ttl_seconds: float = Field(default=3600.0, ge=0)
+    content_cache_negative_ttl_seconds: float = Field(
+        default=5.0, ge=0, description="How long an unknown content id is remembered."
+    )
 
     @property
     def is_prod(self) -> bool:

@@ -12,10 +12,12 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from schema.content import Content, ContentQuery
 from schema.errors import is_unexpected
 from schema.introspection import NoIntrospection
 from schema.nodes import NodeQuery
 from schema.orders import Order, OrdersQuery
+from schema.recommendations import RecommendationsQuery
 from schema.users import User, UsersQuery
 
 logger = logging.getLogger("manifold.errors")
@@ -24,7 +26,9 @@ logger = logging.getLogger("manifold.errors")
 DOCUMENT_CACHE_SIZE = 1024
 
 
-Query = merge_types("Query", (NodeQuery, UsersQuery, OrdersQuery))
+Query = merge_types(
+    "Query", (NodeQuery, UsersQuery, OrdersQuery, ContentQuery, RecommendationsQuery)
+)
 
 
 class ManifoldSchema(strawberry.Schema):
@@ -53,7 +57,7 @@ def build_schema(*, suggestions: bool = True, introspection: bool = True) -> Man
         extensions.append(lambda: AddValidationRules([NoIntrospection]))
     return ManifoldSchema(
         query=Query,
-        types=[User, Order],
+        types=[User, Order, Content],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
     )

@@ -10,6 +10,7 @@ from starlette.websockets import WebSocket
 
 from auth.principal import Principal
 from datasources.loaders import Loaders
+from datasources.resilience import Deadline
 
 
 @dataclass(slots=True)
@@ -19,3 +20,5 @@ class Context:
     principal: Principal
     loaders: Loaders
     request_id: str
+    #: When the whole request must be answered; every backend call is bounded by it.
+    deadline: Deadline

@@ -14,12 +14,15 @@ import strawberry
 from strawberry import relay
 
 from gateway.errors import BadUserInputError, GatewayError
+from schema.content import Content
 from schema.context import Context
 from schema.orders import Order
 from schema.users import User
 
+NodeType = type[User] | type[Order] | type[Content]
+
 #: The types ``node`` can fetch, by GraphQL name.
-NODE_TYPES: dict[str, type[User] | type[Order]] = {"User": User, "Order": Order}
+NODE_TYPES: dict[str, NodeType] = {"User": User, "Order": Order, "Content": Content}
 
 MAX_NODE_IDS = 100
 
@@ -27,7 +30,7 @@ NodeResult = relay.Node | None | GatewayError
 
 
 async def _resolve_group(
-    info: strawberry.Info[Context], node_type: type[User] | type[Order], node_ids: list[str]
+    info: strawberry.Info[Context], node_type: NodeType, node_ids: list[str]
 ) -> list[NodeResult]:
     try:
         return list(await node_type.resolve_nodes(info=info, node_ids=node_ids))

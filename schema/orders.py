@@ -20,6 +20,7 @@ from schema.money import Money
 from schema.permissions import scoped
 
 if TYPE_CHECKING:
+    from schema.content import Content
     from schema.users import User
 
 strawberry.enum(OrderStatus, name="OrderStatus", description="Where an order is in its life.")
@@ -40,6 +41,17 @@ class OrderLine:
             unit_price=Money.of(record.unit_price, record.currency),
             subtotal=Money.of(order_resolvers.line_subtotal(record), record.currency),
         )
+
+    @strawberry.field(
+        description="The product bought, from the content service; null (with an UPSTREAM_* "
+        "error) only when that service cannot answer."
+    )
+    async def content(
+        self, info: strawberry.Info[Context]
+    ) -> Annotated[Content, strawberry.lazy("schema.content")] | None:
+        from schema.content import content_by_id  # noqa: PLC0415 - keeps orders importable alone
+
+        return await content_by_id(info, self.content_id)
 
 
 @strawberry.type(description="A customer's order.")

@@ -12,6 +12,7 @@ from strawberry import relay
 from datasources.tables import OrderStatus
 from datasources.users import UserRecord
 from resolvers import orders as order_resolvers
+from resolvers import recommendations as recommendation_resolvers
 from resolvers import users as user_resolvers
 from schema.connections import to_connection
 from schema.context import Context
@@ -20,6 +21,7 @@ from schema.permissions import scoped
 
 if TYPE_CHECKING:
     from schema.orders import Order
+    from schema.recommendations import Recommendation
 
 
 @strawberry.type(description="A customer account.")
@@ -67,6 +69,26 @@ class User(relay.Node):
             status=status,
         )
         return to_connection(page, Order.from_record)
+
+    @strawberry.field(
+        **scoped(
+            recommendation_resolvers.READ_RECOMMENDATIONS,
+            "Suggestions for this user, best first (first: 1..50, default 10). Another user's "
+            "read as none unless the caller holds users:read.",
+        )
+    )
+    async def recommendations(
+        self, info: strawberry.Info[Context], first: int | None = 10
+    ) -> list[Annotated[Recommendation, strawberry.lazy("schema.recommendations")]] | None:
+        from schema.recommendations import Recommendation  # noqa: PLC0415 - mutual reference
+
+        records = await recommendation_resolvers.recommendations_of_user(
+            loaders=info.context.loaders,
+            principal=info.context.principal,
+            user_id=self.pk,
+            first=first,
+        )
+        return [Recommendation.from_record(record) for record in records]
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

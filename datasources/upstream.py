@@ -1,0 +1,281 @@
+"""One REST service the gateway does not own: a pooled httpx client behind a breaker.
+
+Every call is a GET made within the request's deadline, retried (GETs are idempotent) only on
+connect errors and 429/502/503/504, capped in size, counted and timed. Callers get parsed JSON or
+a ``GatewayError`` with a contract code, never an httpx exception, so a failing service turns
+into ``UPSTREAM_TIMEOUT``/``UPSTREAM_UNAVAILABLE`` on exactly the fields that needed it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+
+from datasources.instrumentation import DatasourceMetrics
+from datasources.resilience import (
+    BreakerPolicy,
+    BreakerState,
+    CircuitBreaker,
+    Deadline,
+    RetryPolicy,
+    parse_retry_after,
+)
+from gateway.errors import UpstreamError, UpstreamTimeoutError
+
+logger = logging.getLogger("manifold.upstream")
+
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*(\d+)", re.IGNORECASE)
+_NO_CACHE = re.compile(r"(?:^|,)\s*(?:no-store|no-cache|private)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamConfig:
+    name: str
+    base_url: str | None
+    connect_timeout: float = 1.0
+    read_timeout: float = 2.0
+    pool_timeout: float = 1.0
+    max_connections: int = 50
+    max_keepalive_connections: int = 20
+    max_response_bytes: int = 4 * 1024 * 1024
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResponse:
+    status: int
+    body: Any
+    #: Seconds the upstream lets us cache this answer (``Cache-Control``), if it said.
+    max_age: float | None
+
+
+class ResponseTooLargeError(UpstreamError):
+    """The upstream answered with more than we are willing to hold in memory."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Retry:
+    """A failure worth retrying; ``healthy`` when it says nothing against the service (429)."""
+
+    retry_after: float | None
+    healthy: bool
+
+
+def cache_max_age(header: str | None) -> float | None:
+    if not header:
+        return None
+    if _NO_CACHE.search(header):
+        return 0.0
+    match = _MAX_AGE.search(header)
+    return float(match.group(1)) if match else None
+
+
+class Upstream:
+    """Created once per app in the lifespan; shared by every request of that app."""
+
+    def __init__(
+        self,
+        config: UpstreamConfig,
+        *,
+        metrics: DatasourceMetrics,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self.breaker = CircuitBreaker(config.name, config.breaker)
+        self._metrics = metrics
+        self._client = httpx.AsyncClient(
+            base_url=config.base_url or "http://unconfigured.invalid",
+            timeout=httpx.Timeout(
+                config.read_timeout, connect=config.connect_timeout, pool=config.pool_timeout
+            ),
+            limits=httpx.Limits(
+                max_connections=config.max_connections,
+                max_keepalive_connections=config.max_keepalive_connections,
+            ),
+            headers={"Accept": "application/json", "User-Agent": "manifold-gateway"},
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    @property
+    def configured(self) -> bool:
+        return self.config.base_url is not None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def get_json(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        deadline: Deadline,
+        operation: str,
+        request_id: str = "",
+    ) -> UpstreamResponse:
+        """GET ``path``; 404 comes back as a response (callers treat it as missing)."""
+        if not self.configured:
+            raise UpstreamError(f"the {self.name} service is not configured")
+        attempts = self.config.retry.attempts
+        for attempt in range(1, attempts + 1):
+            answer = await self._attempt(path, params, deadline, operation, request_id)
+            if isinstance(answer, UpstreamResponse):
+                return answer
+            delay = self.config.retry.backoff(attempt, retry_after=answer.retry_after)
+            if attempt == attempts or delay >= deadline.remaining():
+                break  # no retry fits in what is left of the request
+            await asyncio.sleep(delay)
+        raise UpstreamError(f"the {self.name} service is unavailable")
+
+    async def _attempt(
+        self,
+        path: str,
+        params: Mapping[str, str] | None,
+        deadline: Deadline,
+        operation: str,
+        request_id: str,
+    ) -> UpstreamResponse | _Retry:
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise UpstreamTimeoutError(f"the {self.name} service did not answer in time")
+        try:
+            probe = self.breaker.acquire()
+        except UpstreamError:
+            self._metrics.outcome(self.name, "circuit_open")
+            raise
+        try:
+            answer = await self._exchange(path, params, deadline, operation, request_id)
+        except UpstreamError:
+            self.breaker.record_failure()
+            raise
+        except BaseException:
+            if probe:  # cancelled mid-probe: no verdict, let the next caller probe
+                self.breaker.release_probe()
+            raise
+        finally:
+            self._metrics.breaker_open.labels(upstream=self.name).set(
+                0 if self.breaker.state is BreakerState.CLOSED else 1
+            )
+        if isinstance(answer, _Retry):
+            if answer.healthy:
+                if probe:
+                    self.breaker.release_probe()
+            else:
+                self.breaker.record_failure()
+            return answer
+        self.breaker.record_success()
+        self._metrics.breaker_open.labels(upstream=self.name).set(0)
+        return self._interpret(answer, operation)
+
+    async def _exchange(
+        self,
+        path: str,
+        params: Mapping[str, str] | None,
+        deadline: Deadline,
+        operation: str,
+        request_id: str,
+    ) -> _Raw | _Retry:
+        """One HTTP exchange: the raw answer, a retryable failure, or an ``UpstreamError``."""
+        remaining = deadline.remaining()
+        config = self.config
+        limits = httpx.Timeout(
+            connect=min(config.connect_timeout, remaining),
+            read=min(config.read_timeout, remaining),
+            write=min(config.read_timeout, remaining),
+            pool=min(config.pool_timeout, remaining),
+        )
+        headers = {"X-Request-ID": request_id} if request_id else None
+        self._metrics.record_call(self.name, operation)
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            raw = await self._get(path, params, headers, limits, deadline)
+        except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError):
+            # Nothing reached the service: safe to retry, if the deadline leaves time.
+            outcome = "connect_error"
+            return _Retry(retry_after=None, healthy=False)
+        except (httpx.TimeoutException, TimeoutError):
+            outcome = "timeout"
+            raise UpstreamTimeoutError(f"the {self.name} service did not answer in time") from None
+        except httpx.HTTPError as error:
+            logger.warning("%s call failed: %s", self.name, type(error).__name__)
+            raise UpstreamError(f"the {self.name} service is unavailable") from None
+        finally:
+            self._metrics.observe(self.name, outcome, time.perf_counter() - started)
+        if raw.status in config.retry.retry_statuses:
+            # 429 asks us to slow down; it says nothing about the service's health.
+            return _Retry(
+                retry_after=parse_retry_after(raw.headers.get("retry-after")),
+                healthy=raw.status == 429,
+            )
+        if raw.status >= 500:
+            raise UpstreamError(f"the {self.name} service is unavailable")
+        return raw
+
+    def _interpret(self, raw: _Raw, operation: str) -> UpstreamResponse:
+        max_age = cache_max_age(raw.headers.get("cache-control"))
+        if raw.status == 404:
+            self._metrics.outcome(self.name, "not_found")
+            return UpstreamResponse(raw.status, None, max_age)
+        if raw.status >= 400:
+            # Our request was wrong: a gateway bug to log, an outage to the client.
+            logger.error("%s refused %s with HTTP %d", self.name, operation, raw.status)
+            raise UpstreamError(f"the {self.name} service is unavailable")
+        try:
+            parsed = orjson.loads(raw.body)
+        except orjson.JSONDecodeError:
+            logger.warning("%s answered %s with a body that is not JSON", self.name, operation)
+            raise UpstreamError(f"the {self.name} service is unavailable") from None
+        self._metrics.outcome(self.name, "ok")
+        return UpstreamResponse(raw.status, parsed, max_age)
+
+    async def _get(
+        self,
+        path: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        limits: httpx.Timeout,
+        deadline: Deadline,
+    ) -> _Raw:
+        """Read the body in chunks so an oversized answer is dropped before it is all in memory.
+
+        httpx's read timeout is per chunk: a server trickling bytes could outlive it, so the
+        whole exchange is also bounded by what the deadline leaves.
+        """
+        limit = self.config.max_response_bytes
+        async with asyncio.timeout(deadline.remaining()):
+            async with self._client.stream(
+                "GET", path, params=params, headers=headers, timeout=limits
+            ) as response:
+                declared = response.headers.get("content-length")
+                if declared is not None and declared.isdigit() and int(declared) > limit:
+                    raise self._too_large()
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise self._too_large()
+                    chunks.append(chunk)
+                return _Raw(response.status_code, response.headers, b"".join(chunks))
+
+    def _too_large(self) -> ResponseTooLargeError:
+        logger.warning("%s answered more than %d bytes", self.name, self.config.max_response_bytes)
+        return ResponseTooLargeError(f"the {self.name} service is unavailable")

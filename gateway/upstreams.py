@@ -1,0 +1,95 @@
+"""Opening the REST upstreams from settings: one pooled client and breaker per service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from datasources.cache import Cache
+from datasources.content import CachePolicy, ContentSource
+from datasources.instrumentation import DatasourceMetrics
+from datasources.recommendations import RecommendationsSource
+from datasources.resilience import BreakerPolicy, RetryPolicy
+from datasources.upstream import Upstream, UpstreamConfig
+from gateway.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Upstreams:
+    content: ContentSource
+    recommendations: RecommendationsSource
+
+    def all(self) -> tuple[Upstream, ...]:
+        return (self.content.upstream, self.recommendations.upstream)
+
+
+def upstream_config(settings: Settings, name: str, url: str | None, read: float) -> UpstreamConfig:
+    return UpstreamConfig(
+        name=name,
+        base_url=url,
+        connect_timeout=settings.upstream_connect_timeout_seconds,
+        read_timeout=read,
+        pool_timeout=settings.upstream_pool_timeout_seconds,
+        max_connections=settings.upstream_max_connections,
+        max_keepalive_connections=settings.upstream_max_keepalive_connections,
+        max_response_bytes=settings.upstream_max_response_bytes,
+        retry=RetryPolicy(
+            attempts=settings.upstream_retry_attempts,
+            base_seconds=settings.upstream_retry_backoff_seconds,
+        ),
+        breaker=BreakerPolicy(
+            failure_threshold=settings.upstream_breaker_failures,
+            window_seconds=settings.upstream_breaker_window_seconds,
+            open_seconds=settings.upstream_breaker_open_seconds,
+        ),
+    )
+
+
+@asynccontextmanager
+async def open_upstreams(
+    settings: Settings,
+    *,
+    cache: Cache,
+    metrics: DatasourceMetrics,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> AsyncIterator[Upstreams]:
+    content = Upstream(
+        upstream_config(
+            settings, "content", settings.content_url, settings.content_timeout_seconds
+        ),
+        metrics=metrics,
+        transport=transport,
+    )
+    recommendations = Upstream(
+        upstream_config(
+            settings,
+            "recommendations",
+            settings.recommendations_url,
+            settings.recommendations_timeout_seconds,
+        ),
+        metrics=metrics,
+        transport=transport,
+    )
+    try:
+        yield Upstreams(
+            content=ContentSource(
+                content,
+                cache,
+                metrics,
+                policy=CachePolicy(
+                    ttl_seconds=settings.content_cache_ttl_seconds,
+                    max_ttl_seconds=settings.content_cache_max_ttl_seconds,
+                    negative_ttl_seconds=settings.content_cache_negative_ttl_seconds,
+                ),
+                max_batch_size=settings.upstream_max_batch_size,
+            ),
+            recommendations=RecommendationsSource(
+                recommendations, max_batch_size=settings.upstream_max_batch_size
+            ),
+        )
+    finally:
+        await content.aclose()
+        await recommendations.aclose()
