@@ -37,6 +37,8 @@ from demo.catalog import CURRENCY, PRODUCT_COUNT, product_price
 
 #: The subject of user 1, the demo's signed-in customer (``gateway token`` mints for it).
 FIRST_USER_SUBJECT: Final = "user-000001"
+#: The seed ``seed_database`` and ``purchase_history`` use unless told otherwise.
+DEFAULT_SEED: Final = 42
 
 _USERS_PER_CHUNK = 1000
 _DAY = 86_400
@@ -118,7 +120,7 @@ async def seed_database(
     users: int,
     orders_per_user: int,
     lines_per_order: tuple[int, int] = (1, 4),
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     as_of: datetime | None = None,
 ) -> SeedReport:
     """Make the database hold at least ``users`` seeded users (see the module docstring).
@@ -126,11 +128,7 @@ async def seed_database(
     Orders are placed within the 365 days before ``as_of``, which defaults to the start of the
     current UTC day so that reseeding on the same day reproduces the same timestamps.
     """
-    low, high = lines_per_order
-    if users < 0 or orders_per_user < 0:
-        raise ValueError("users and orders_per_user must not be negative")
-    if not 1 <= low <= high <= PRODUCT_COUNT:
-        raise ValueError(f"lines_per_order must satisfy 1 <= low <= high <= {PRODUCT_COUNT}")
+    _check_sizes(users, orders_per_user, lines_per_order)
     if as_of is None:
         as_of = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     elif as_of.tzinfo is None:
@@ -180,6 +178,38 @@ async def seed_database(
             await _after_bulk_load(connection, tables)
         await connection.commit()
     return replace(report, elapsed_seconds=time.perf_counter() - started)
+
+
+def purchase_history(
+    *,
+    users: int,
+    orders_per_user: int,
+    lines_per_order: tuple[int, int] = (1, 4),
+    seed: int = DEFAULT_SEED,
+) -> dict[int, frozenset[int]]:
+    """User id -> the product ids in that user's seeded order lines (orders of any status).
+
+    These are exactly the lines ``seed_database`` writes for users 1..``users`` of a fresh
+    database seeded with the same arguments: the same generator produces them. ``as_of`` only
+    moves timestamps, never which products are bought, so it is not an argument here. The
+    recommendations demo service learns from this without reading the database.
+    """
+    _check_sizes(users, orders_per_user, lines_per_order)
+    plan = _Plan(orders_per_user, lines_per_order, seed, datetime(2000, 1, 1, tzinfo=UTC))
+    rows = _generate(plan, range(1, users + 1), 1, 1)
+    buyer = {order[0]: cast("int", order[2]) for order in rows.orders}
+    bought: dict[int, set[int]] = {user_id: set() for user_id in range(1, users + 1)}
+    for _line_id, order_id, content_id, *_ in rows.lines:
+        bought[buyer[cast("int", order_id)]].add(cast("int", content_id))
+    return {user_id: frozenset(products) for user_id, products in bought.items()}
+
+
+def _check_sizes(users: int, orders_per_user: int, lines_per_order: tuple[int, int]) -> None:
+    low, high = lines_per_order
+    if users < 0 or orders_per_user < 0:
+        raise ValueError("users and orders_per_user must not be negative")
+    if not 1 <= low <= high <= PRODUCT_COUNT:
+        raise ValueError(f"lines_per_order must satisfy 1 <= low <= high <= {PRODUCT_COUNT}")
 
 
 def _max_id(table: Table) -> ScalarSelect[int]:

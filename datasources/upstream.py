@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -94,7 +95,7 @@ class Upstream:
         config: UpstreamConfig,
         *,
         metrics: DatasourceMetrics,
-        transport: httpx.AsyncBaseTransport | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.config = config
         self.name = config.name
@@ -110,7 +111,7 @@ class Upstream:
                 max_keepalive_connections=config.max_keepalive_connections,
             ),
             headers={"Accept": "application/json", "User-Agent": "manifold-gateway"},
-            transport=transport,
+            verify=tls if tls is not None else True,
             follow_redirects=False,
         )
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+import certifi
 import httpx
 
 from auth.credentials import Authenticator
@@ -77,11 +79,13 @@ async def open_resources(
         cache = create_cache(settings.redis_url, prefix=settings.redis_prefix)
         stack.push_async_callback(cache.close)
 
+        tls = ssl.create_default_context(cafile=certifi.where())
         upstreams = await stack.enter_async_context(
-            open_upstreams(settings, cache=cache, metrics=metrics.datasources)
+            open_upstreams(settings, cache=cache, metrics=metrics.datasources, tls=tls)
         )
 
         http = httpx.AsyncClient(
+            verify=tls,
             timeout=httpx.Timeout(5.0, connect=2.0),
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=5),
         )

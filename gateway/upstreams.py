@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import httpx
+import ssl
 
 from datasources.cache import Cache
 from datasources.content import CachePolicy, ContentSource
@@ -54,14 +54,15 @@ async def open_upstreams(
     *,
     cache: Cache,
     metrics: DatasourceMetrics,
-    transport: httpx.AsyncBaseTransport | None = None,
+    tls: ssl.SSLContext,
 ) -> AsyncIterator[Upstreams]:
+    """``tls`` is shared by every client of the app: building one costs tens of milliseconds."""
     content = Upstream(
         upstream_config(
             settings, "content", settings.content_url, settings.content_timeout_seconds
         ),
         metrics=metrics,
-        transport=transport,
+        tls=tls,
     )
     recommendations = Upstream(
         upstream_config(
@@ -71,7 +72,7 @@ async def open_upstreams(
             settings.recommendations_timeout_seconds,
         ),
         metrics=metrics,
-        transport=transport,
+        tls=tls,
     )
     try:
         yield Upstreams(
