@@ -9,7 +9,8 @@ gateway's content datasource relies on):
   at most 100 entries.
 - ``GET /content?kind=&tag=&status=&limit=&after=``: a page in ascending id,
   ``{"items": [...], "nextCursor": "..." | null}``; ``status`` is ``published`` unless
-  ``draft`` or ``any`` is asked for; ``limit`` 1..100 (20); ``after`` an opaque cursor.
+  ``draft`` or ``any`` is asked for; ``limit`` 1..100 (20); ``after`` a ``nextCursor``, which
+  is the id of the page's last item (so any item's id resumes the listing after that item).
 - Every 200 carries ``Cache-Control: max-age=<cache_max_age>``, every 404 ``max-age=5``.
 - Errors are ``{"error": "bad_request" | "not_found", "message": "..."}``.
 
@@ -19,8 +20,6 @@ Run it with ``python -m demo.content --port 8101``; its OpenAPI document is ``/o
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
 import bisect
 import os
 import re
@@ -64,7 +63,6 @@ NOT_FOUND_MAX_AGE: Final = 5
 
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 _LISTING_PARAMETERS: Final = frozenset({"kind", "tag", "status", "limit", "after"})
-_CURSOR_PREFIX: Final = "after:"
 
 _Key = TypeVar("_Key", int, str)
 
@@ -191,7 +189,7 @@ class _ContentApi:
                     break
         more = len(page) > limit
         page = page[:limit]
-        next_cursor = _cursor(page[-1].id) if more else None
+        next_cursor = str(page[-1].id) if more else None
         return self._ok({"items": [item_json(item) for item in page], "nextCursor": next_cursor})
 
     def _ok(self, payload: dict[str, Any]) -> Response:
@@ -238,23 +236,18 @@ def _limit(raw: str | None) -> int:
     return limit
 
 
-def _cursor(content_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{content_id}".encode()).decode().rstrip("=")
-
-
 def _cursor_id(raw: str | None) -> int:
-    """The id a cursor points after (0 for no cursor)."""
+    """The id a cursor points after (0 for no cursor).
+
+    A cursor is the id of the last item of a page, in decimal: listing is keyset pagination
+    on the id, so a client that shows one cursor per item (as a Relay connection does) can
+    resume after any item it has seen, not only after the end of a page.
+    """
     if raw is None:
         return 0
-    try:
-        decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        decoded = ""
-    content_id = None
-    if decoded.startswith(_CURSOR_PREFIX):
-        content_id = _integer(decoded.removeprefix(_CURSOR_PREFIX))
+    content_id = _integer(raw)
     if content_id is None or content_id < 0:
-        raise _BadRequest("after is not a cursor this service issued")
+        raise _BadRequest("after must be a cursor (the id of the last item seen)")
     return content_id
 
 
@@ -321,7 +314,12 @@ def openapi_document() -> dict[str, Any]:
                     "Listing: page size",
                     {"type": "integer", "minimum": 1, "maximum": MAX_BATCH, "default": 20},
                 ),
-                query("after", "Listing: `nextCursor` of the previous page", {"type": "string"}),
+                query(
+                    "after",
+                    "Listing: resume after this cursor: a `nextCursor`, which is the id of "
+                    "the last item of its page (any item's id resumes after that item)",
+                    {"type": "string", "pattern": "^[0-9]+$"},
+                ),
             ],
             "responses": {
                 "200": {

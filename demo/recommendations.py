@@ -41,7 +41,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from datasources.seed import DEFAULT_SEED, purchase_history
-from demo.catalog import Catalog, ContentItem, ContentStatus, build_catalog
+from demo.catalog import Catalog, ContentStatus, build_catalog
 from demo.faults import (
     FaultInjector,
     Faults,
@@ -92,7 +92,11 @@ class Recommender:
 
     def __init__(self, purchases: Mapping[int, frozenset[int]], catalog: Catalog) -> None:
         self._catalog = catalog
-        candidates = [item for item in catalog.items if item.status is ContentStatus.PUBLISHED]
+        candidates = [
+            (item.id, frozenset(item.tags))
+            for item in catalog.items
+            if item.status is ContentStatus.PUBLISHED
+        ]
         co: defaultdict[int, Counter[int]] = defaultdict(Counter)
         buyers: Counter[int] = Counter()
         for bought in purchases.values():
@@ -129,26 +133,27 @@ def _popular(buyers: Counter[int], catalog: Catalog) -> list[Recommendation]:
 def _picks(
     bought: frozenset[int],
     co: Mapping[int, Counter[int]],
-    candidates: Sequence[ContentItem],
+    candidates: Sequence[tuple[int, frozenset[str]]],
     catalog: Catalog,
 ) -> list[Recommendation]:
     together: Counter[int] = Counter()
     for product in bought:
         together.update(co.get(product, Counter()))
-    most_together = max((together[c.id] for c in candidates if c.id not in bought), default=0)
+    most_together = max((together[c] for c, _ in candidates if c not in bought), default=0)
     tag_counts = Counter(tag for p in bought if p in catalog.by_id for tag in catalog.by_id[p].tags)
     ranked_tags = sorted(tag_counts.items(), key=lambda entry: (-entry[1], entry[0]))
     profile = frozenset(tag for tag, _ in ranked_tags[:PROFILE_TAGS])
     scored: list[tuple[float, int, float, float]] = []
-    for item in candidates:
-        if item.id in bought:
+    co_scale = CO_WEIGHT / most_together if most_together else 0.0
+    for content_id, tags in candidates:
+        if content_id in bought:
             continue
-        co_part = CO_WEIGHT * together[item.id] / most_together if most_together else 0.0
-        tag_part = TAG_WEIGHT * len(profile.intersection(item.tags))
-        tag_part /= len(profile.union(item.tags))
+        co_part = co_scale * together.get(content_id, 0)
+        shared = len(profile & tags)
+        tag_part = TAG_WEIGHT * shared / (len(profile) + len(tags) - shared)
         score = min(round(co_part + tag_part, 4), 1.0)
         if score > 0:
-            scored.append((-score, item.id, co_part, tag_part))
+            scored.append((-score, content_id, co_part, tag_part))
     scored.sort()
     # Reasons only for what can be served: naming the partner purchase costs a scan of P.
     picks = []
@@ -157,8 +162,8 @@ def _picks(
             partner = max(bought, key=lambda p: (co[p][content_id] if p in co else 0, -p))
             reason = f"Bought with {catalog.by_id[partner].title}"
         else:
-            shared = profile.intersection(catalog.by_id[content_id].tags)
-            reason = f"Similar tags: {', '.join(sorted(shared))}"
+            in_common = profile.intersection(catalog.by_id[content_id].tags)
+            reason = f"Similar tags: {', '.join(sorted(in_common))}"
         picks.append(Recommendation(content_id, -negative_score, reason))
     return picks
 

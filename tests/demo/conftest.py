@@ -8,6 +8,7 @@ them and every test starts with no faults and zeroed counters.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -22,9 +23,8 @@ from demo.serve import serving
 class RunningService:
     app: Starlette
     url: str
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=5.0)
+    #: One kept-alive client per session: building a client costs an SSL context (~0.1 s).
+    client: httpx.Client
 
 
 def healthy(client: httpx.Client) -> None:
@@ -33,31 +33,33 @@ def healthy(client: httpx.Client) -> None:
     client.post("/_stats/reset").raise_for_status()
 
 
+@contextmanager
+def running(app: Starlette) -> Iterator[RunningService]:
+    with serving(app) as url, httpx.Client(base_url=url, timeout=5.0) as client:
+        yield RunningService(app, url, client)
+
+
 @pytest.fixture(scope="session")
 def content_service() -> Iterator[RunningService]:
-    app = content.create_app(content.ContentConfig())
-    with serving(app) as url:
-        yield RunningService(app, url)
+    with running(content.create_app(content.ContentConfig())) as service:
+        yield service
 
 
 @pytest.fixture(scope="session")
 def recommendations_service() -> Iterator[RunningService]:
-    app = recommendations.create_app(recommendations.RecommendationsConfig())
-    with serving(app) as url:
-        yield RunningService(app, url)
+    with running(recommendations.create_app(recommendations.RecommendationsConfig())) as service:
+        yield service
 
 
 @pytest.fixture
 def content_api(content_service: RunningService) -> Iterator[httpx.Client]:
-    with content_service.client() as client:
-        healthy(client)
-        yield client
-        healthy(client)
+    healthy(content_service.client)
+    yield content_service.client
+    healthy(content_service.client)
 
 
 @pytest.fixture
 def recommendations_api(recommendations_service: RunningService) -> Iterator[httpx.Client]:
-    with recommendations_service.client() as client:
-        healthy(client)
-        yield client
-        healthy(client)
+    healthy(recommendations_service.client)
+    yield recommendations_service.client
+    healthy(recommendations_service.client)

@@ -162,6 +162,16 @@ def test_the_listing_pages_through_every_article_once_in_ascending_id(content_ap
     assert pages == -(-len(ARTICLES) // 7)
 
 
+def test_a_cursor_is_the_last_items_id_so_any_id_resumes_after_that_item(content_api):
+    page = content_api.get("/content", params={"kind": "video", "limit": 3}).json()
+
+    assert page["nextCursor"] == str(page["items"][-1]["id"])
+    second = page["items"][1]["id"]
+    resumed = content_api.get("/content", params={"kind": "video", "limit": 2, "after": second})
+    assert ids_of(resumed)[0] == page["items"][2]["id"]
+    assert ids_of(resumed)[0] > second
+
+
 def test_the_listing_defaults_to_twenty_published_items(content_api):
     page = content_api.get("/content").json()
 
@@ -213,6 +223,7 @@ def test_an_unknown_tag_lists_nothing(content_api):
         ("/content", {"limit": "101"}),
         ("/content", {"limit": "ten"}),
         ("/content", {"after": "not-a-cursor"}),
+        ("/content", {"after": "-1"}),
     ],
 )
 def test_bad_parameters_are_a_400_with_the_error_shape(content_api, path, params):
