@@ -6,8 +6,10 @@ through a ``FaultInjector``. The service's own control routes (``/healthz``, ``/
 ``/_faults``, ``/_stats``) never do: a test must be able to repair a broken upstream and read
 its counters while it is broken.
 
-Per API request, in this order: count it in ``/_stats``; ``hang`` (never answer: the handler
-waits until the client hangs up, without blocking the server's other requests); sleep
+Per API request, in this order: count it in ``/_stats``; ``hang`` (no answer: the handler
+waits, without blocking the server's other requests, until the client hangs up or the faults
+are changed, and then carries on under the new faults, so clearing a hang releases what it
+held instead of leaving it for the server's shutdown to cancel); sleep
 ``latency_ms``; answer ``error_status`` to an ``error_rate`` fraction of requests (drawn from
 a ``random.Random`` reseeded whenever the faults are set, so a run is reproducible), with
 ``Retry-After`` when ``retry_after`` is set; otherwise run the route. Every JSON object answer
@@ -133,6 +135,11 @@ class FaultInjector:
         self._faults = faults
         # Reseeded on every change, so "set faults, send N requests" is reproducible.
         self._random = random.Random(self._seed)  # noqa: S311 (fault sampling, not security)
+        # Wakes the hung requests, which carry on under the new faults.
+        previous = getattr(self, "_changed", None)
+        self._changed = asyncio.Event()
+        if previous is not None:
+            previous.set()
 
     def route(self, path: str, endpoint: Endpoint, *, methods: Sequence[str] = ("GET",)) -> Route:
         """An API route of the service, subject to the faults and counted in ``/_stats``."""
@@ -141,10 +148,10 @@ class FaultInjector:
 
         async def faulty(request: Request) -> Response:
             self._by_route[path] += 1
+            while self._faults.hang:
+                if not await self._hang(request):
+                    return Response(status_code=499)  # nobody is listening any more
             faults = self._faults
-            if faults.hang:
-                await _until_disconnected(request)
-                return Response(status_code=499)  # nobody is listening any more
             if faults.latency_ms:
                 await asyncio.sleep(faults.latency_ms / 1000)
             if faults.error_rate and self._random.random() < faults.error_rate:
@@ -154,6 +161,17 @@ class FaultInjector:
             return _padded(response, faults.pad_bytes)
 
         return Route(path, faulty, methods=list(methods), name=path)
+
+    async def _hang(self, request: Request) -> bool:
+        """Wait for the client to hang up (False) or the faults to change (True)."""
+        changed = asyncio.ensure_future(self._changed.wait())
+        gone = asyncio.ensure_future(_until_disconnected(request))
+        try:
+            done, _ = await asyncio.wait({changed, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            changed.cancel()
+            gone.cancel()
+        return changed in done
 
     def control_routes(self) -> list[Route]:
         """``GET|PUT /_faults``, ``GET /_stats`` and ``POST /_stats/reset``."""

@@ -328,6 +328,22 @@ async def test_a_hang_times_the_client_out_while_the_server_answers_others(conte
         assert (await client.get("/content/1")).status_code == 200
 
 
+async def test_changing_the_faults_releases_hung_requests_under_the_new_faults(content_service):
+    async with httpx.AsyncClient(base_url=content_service.url, timeout=5.0) as client:
+        await client.put("/_faults", json={"hang": True})
+        try:
+            hanging = asyncio.ensure_future(client.get("/content/1"))
+            await asyncio.sleep(0.2)
+            assert not hanging.done()
+            await client.put("/_faults", json={"latency_ms": 50})
+            response = await hanging
+        finally:
+            await client.put("/_faults", json={})
+
+    assert response.status_code == 200
+    assert response.json()["id"] == 1
+
+
 def test_stats_count_api_requests_by_route_including_faulted_ones(content_api):
     content_api.get("/content/1")
     content_api.get("/content/2")
