@@ -208,6 +208,7 @@ class Upstream:
         outcome = "error"
         try:
             raw = await self._get(path, params, headers, limits, deadline)
+            outcome = "ok" if raw.status < 500 and raw.status != 429 else "error"
         except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError):
             # Nothing reached the service: safe to retry, if the deadline leaves time.
             outcome = "connect_error"

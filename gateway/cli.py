@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from typing import Annotated
 
 import typer
@@ -19,6 +20,8 @@ from datasources.db import Database, create_engine
 from datasources.migrate import upgrade_database
 from datasources.seed import seed_database
 from datasources.tables import users
+from demo import content, recommendations
+from demo.serve import serving
 from gateway.log import configure_logging
 from gateway.settings import Settings, get_settings
 from schema import build_schema
@@ -163,15 +166,43 @@ def demo(
     if subject is None:
         raise _fail("the demo database has no user 1")
     access_token = _mint(settings, subject, list(READ_SCOPES), 12 * 3600)
-    typer.echo(
-        "\nManifold demo\n"
-        f"  GraphiQL:  http://{host}:{port}/graphql\n"
-        "  Paste into GraphiQL's Headers tab (valid 12h, user 1, all read scopes):\n\n"
-        f'  {{"Authorization": "Bearer {access_token}"}}\n\n'
-        "  Then run:  { me { name email orders(first: 3) { edges { node { number status "
-        "total { amount currency } } } } } }\n"
+    with ExitStack() as upstreams:
+        content_url, recommendations_url = _demo_upstreams(settings, upstreams)
+        typer.echo(
+            "\nManifold demo\n"
+            f"  GraphiQL:         http://{host}:{port}/graphql\n"
+            f"  Content:          {content_url}/openapi.json\n"
+            f"  Recommendations:  {recommendations_url}/openapi.json\n"
+            "  Paste into GraphiQL's Headers tab (valid 12h, user 1, all read scopes):\n\n"
+            f'  {{"Authorization": "Bearer {access_token}"}}\n\n'
+            "  Then run:  { me { name orders(first: 3) { edges { node { number "
+            "lines { quantity content { title price { amount } } } } } } "
+            "recommendations(first: 3) { score reason content { title } } } }\n"
+        )
+        _serve(host, port, 1)
+
+
+def _demo_upstreams(settings: Settings, stack: ExitStack) -> tuple[str, str]:
+    """The sample REST services on loopback, unless GATEWAY_*_URL already names real ones.
+
+    The gateway's worker reads its settings from the environment, so the URLs go there.
+    """
+    content_url = settings.content_url or stack.enter_context(
+        serving(content.create_app(content.ContentConfig(users=DEMO_USERS)))
     )
-    _serve(host, port, 1)
+    recommendations_url = settings.recommendations_url or stack.enter_context(
+        serving(
+            recommendations.create_app(
+                recommendations.RecommendationsConfig(
+                    users=DEMO_USERS, orders_per_user=DEMO_ORDERS_PER_USER
+                )
+            )
+        )
+    )
+    os.environ["GATEWAY_CONTENT_URL"] = content_url
+    os.environ["GATEWAY_RECOMMENDATIONS_URL"] = recommendations_url
+    get_settings.cache_clear()
+    return content_url, recommendations_url
 
 
 async def _prepare_demo(settings: Settings) -> str | None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-
-import ssl
 
 from datasources.cache import Cache
 from datasources.content import CachePolicy, ContentSource

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from gateway.settings import Settings
 from tests.idp import LocalIdentityProvider, running_identity_provider
 from tests.services import require_or_skip
 from tests.transactional import TransactionalDatabase
+from tests.upstreams import UpstreamService, running_upstreams
 
 DATABASE_URL = os.environ.get(
     "GATEWAY_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -36,6 +38,32 @@ REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 def identity_provider() -> Iterator[LocalIdentityProvider]:
     with running_identity_provider() as provider:
         yield provider
+
+
+@pytest.fixture(scope="session")
+def upstream_services() -> Iterator[tuple[UpstreamService, UpstreamService]]:
+    """The demo content and recommendations services, on loopback ports, for the session."""
+    with running_upstreams() as services:
+        yield services
+
+
+@pytest.fixture
+def content_service(
+    upstream_services: tuple[UpstreamService, UpstreamService],
+) -> Iterator[UpstreamService]:
+    """The content service, healthy; faults a test sets end with it."""
+    service = upstream_services[0]
+    yield service
+    service.clear_faults()
+
+
+@pytest.fixture
+def recommendations_service(
+    upstream_services: tuple[UpstreamService, UpstreamService],
+) -> Iterator[UpstreamService]:
+    service = upstream_services[1]
+    yield service
+    service.clear_faults()
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +130,8 @@ def settings(
     redis_url: str,
     redis_prefix: str,
     identity_provider: LocalIdentityProvider,
+    content_service: UpstreamService,
+    recommendations_service: UpstreamService,
 ) -> Settings:
     return Settings(
         env="dev",
@@ -113,6 +143,8 @@ def settings(
         oauth_audience=identity_provider.audience,
         oauth_jwks_url=identity_provider.jwks_url,
         oauth_jwks_cooldown_seconds=0.5,
+        content_url=content_service.base_url,
+        recommendations_url=recommendations_service.base_url,
     )
 
 
@@ -152,6 +184,13 @@ class GraphQLResponse:
         return [error.get("extensions", {}).get("code") for error in self.errors]
 
 
+@dataclass(frozen=True)
+class Calls:
+    sql: int
+    content: int
+    recommendations: int
+
+
 @dataclass
 class GraphQLClient:
     """Posts operations the way a frontend would, and counts the SQL each one costs."""
@@ -165,6 +204,10 @@ class GraphQLClient:
 
     def statements(self) -> float:
         return float(self.app.state.resources.metrics.datasources.database_statements())
+
+    def calls(self, source: str) -> int:
+        """Calls made so far to one backend: ``content``, ``recommendations`` or ``database``."""
+        return int(self.app.state.resources.metrics.datasources.calls(source))
 
     async def execute(
         self,
@@ -188,9 +231,46 @@ class GraphQLClient:
         response = await self.execute(query, **kwargs)
         return response, int(self.statements() - before)
 
+    async def costed(self, query: str, **kwargs: Any) -> tuple[GraphQLResponse, Calls]:
+        """The response and the calls it made to every backend."""
+        sources = ("database", "content", "recommendations")
+        before = {source: self.calls(source) for source in sources}
+        response = await self.execute(query, **kwargs)
+        after = {source: self.calls(source) for source in sources}
+        return response, Calls(
+            sql=after["database"] - before["database"],
+            content=after["content"] - before["content"],
+            recommendations=after["recommendations"] - before["recommendations"],
+        )
+
 
 @pytest.fixture
 def gql(
     client: httpx.AsyncClient, app: Starlette, identity_provider: LocalIdentityProvider
 ) -> GraphQLClient:
     return GraphQLClient(http=client, app=app, identity_provider=identity_provider)
+
+
+GatewayFactory = Callable[..., Awaitable[GraphQLClient]]
+
+
+@pytest.fixture
+async def gateway_with(
+    settings: Settings, connection: AsyncConnection, identity_provider: LocalIdentityProvider
+) -> AsyncIterator[GatewayFactory]:
+    """``await gateway_with(setting=value, …)``: a client of a gateway with those settings."""
+    async with AsyncExitStack() as stack:
+
+        async def make(**overrides: Any) -> GraphQLClient:
+            database = TransactionalDatabase(connection)
+            stack.push_async_callback(database.wait_idle)
+            application = create_app(settings.model_copy(update=overrides), database=database)
+            await stack.enter_async_context(application.router.lifespan_context(application))
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=application), base_url="http://gateway.test"
+                )
+            )
+            return GraphQLClient(http=http, app=application, identity_provider=identity_provider)
+
+        yield make

@@ -30,15 +30,19 @@ class MadeOrder:
     total: Decimal
 
 
-async def make_user(connection: AsyncConnection, *, name: str | None = None) -> MadeUser:
+async def make_user(
+    connection: AsyncConnection, *, name: str | None = None, user_id: int | None = None
+) -> MadeUser:
+    """A user; pass ``user_id`` to match ids another service refers to (content authors)."""
     n = next(_sequence)
     subject = f"test-subject-{n}"
     name = name or f"User {n}"
     email = f"user{n}@test.example"
+    values: dict[str, object] = {"subject": subject, "name": name, "email": email}
+    if user_id is not None:
+        values["id"] = user_id
     user_id = (
-        await connection.execute(
-            users.insert().values(subject=subject, name=name, email=email).returning(users.c.id)
-        )
+        await connection.execute(users.insert().values(**values).returning(users.c.id))
     ).scalar_one()
     return MadeUser(id=user_id, subject=subject, name=name, email=email)
 

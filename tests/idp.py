@@ -179,7 +179,7 @@ def running_identity_provider(
     )
     server = uvicorn.Server(config)
     # Binding here, not in uvicorn, gives a free port known before the thread starts.
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         listener.bind(("127.0.0.1", 0))
         host, port = listener.getsockname()

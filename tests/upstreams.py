@@ -1,0 +1,63 @@
+"""The demo upstream services, run on loopback for the whole session and steered per test.
+
+Tests reach them over real HTTP, exactly as the gateway does in production; faults and request
+counters are set and read through the services' own ``/_faults`` and ``/_stats`` endpoints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from demo import content, recommendations
+from demo.serve import serving
+
+
+@dataclass
+class UpstreamService:
+    name: str
+    base_url: str
+    _client: httpx.Client = field(init=False, repr=False)
+    #: Whether a test changed the faults, so only those tests pay for a reset.
+    _faulted: bool = field(default=False, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # One kept-alive connection: a new client per call costs an SSL context each time.
+        self._client = httpx.Client(base_url=self.base_url, timeout=5.0)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def set_faults(self, **faults: Any) -> None:
+        """Replace the service's faults (``hang``, ``error_rate``, ``latency_ms``, …)."""
+        self._faulted = True
+        self._client.put("/_faults", json=faults).raise_for_status()
+
+    def requests(self) -> int:
+        """API requests the service has received so far; tests compare two readings."""
+        response = self._client.get("/_stats")
+        response.raise_for_status()
+        return int(response.json()["requests"])
+
+    def clear_faults(self) -> None:
+        if self._faulted:
+            self._client.put("/_faults", json={}).raise_for_status()
+            self._faulted = False
+
+
+@contextmanager
+def running_upstreams() -> Iterator[tuple[UpstreamService, UpstreamService]]:
+    with ExitStack() as stack:
+        content_url = stack.enter_context(serving(content.create_app()))
+        recommendations_url = stack.enter_context(serving(recommendations.create_app()))
+        services = (
+            UpstreamService("content", content_url),
+            UpstreamService("recommendations", recommendations_url),
+        )
+        for service in services:
+            stack.callback(service.close)
+        yield services
