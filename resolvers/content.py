@@ -20,6 +20,7 @@ from gateway.errors import BadUserInputError
 READ_DRAFTS: Requirement = any_of(Scope.CONTENT_READ)
 
 MAX_SLUG_LENGTH = 200
+MAX_TAG_LENGTH = 64
 
 
 def visible(principal: Principal, record: ContentRecord | None) -> ContentRecord | None:
@@ -63,6 +64,8 @@ async def list_contents(
     tag: str | None,
 ) -> Page[ContentRecord]:
     """Published content in catalog order; open to everyone."""
+    if tag is not None and not 1 <= len(tag) <= MAX_TAG_LENGTH:
+        raise BadUserInputError(f"`tag` must be 1 to {MAX_TAG_LENGTH} characters")
     key = ContentPageKey(
         first=check_first(first),
         after=None if after is None else parse_content_cursor(after),

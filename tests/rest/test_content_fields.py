@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from demo.catalog import product_price
 from tests.factories import make_order, make_user
 from tests.rest.conftest import first_draft, global_id
@@ -121,6 +123,16 @@ async def test_contents_filters_by_tag(gql, catalog):
     edges = response.data["contents"]["edges"]
     assert edges
     assert all(tag in edge["node"]["tags"] for edge in edges)
+
+
+@pytest.mark.parametrize("tag", ["", "x" * 65])
+async def test_an_empty_or_overlong_tag_is_bad_user_input(gql, content_service, tag):
+    before = content_service.requests()
+
+    response = await gql.execute(f'{{ contents(tag: "{tag}") {{ edges {{ cursor }} }} }}')
+
+    assert response.codes == ["BAD_USER_INPUT"]
+    assert content_service.requests() == before
 
 
 async def test_a_foreign_cursor_is_bad_user_input(gql):
