@@ -10,6 +10,7 @@ from starlette.websockets import WebSocket
 
 from auth.principal import Principal
 from datasources.loaders import Loaders
+from schema.prepared import PreparedDocument
 
 
 @dataclass(slots=True)
@@ -19,3 +20,5 @@ class Context:
     principal: Principal
     loaders: Loaders
     request_id: str
+    #: The document the protocol layer already parsed (and maybe validated), if any.
+    prepared: PreparedDocument | None = None

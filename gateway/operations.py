@@ -1,0 +1,332 @@
+"""One GraphQL operation from request to result, cheapest refusals first.
+
+1. The document is found: a trusted document by id, an APQ hash looked up (or registered), or
+   the query text. In persisted-only mode anything else is refused here, before parsing, unless
+   the caller holds the bypass scope.
+2. It is parsed with the token limit (cached by text) and its shape is checked (depth, aliases,
+   directives, root fields) — no authentication, SQL or upstream call has happened yet.
+3. A mutation over GET is refused (405). Introspection is answered from the caller's view of
+   the schema (``schema.visibility``); anything else is executed by Strawberry, which receives
+   the parsed document (``schema.prepared``) rather than parsing again.
+
+The result is classified (contract codes, masking) and given a status: a document that never
+executed is a 400 without ``data``, an unexpected failure before execution a 500, anything that
+executed a 200. Schema extensions (cost and rate limits) may still override the status and add
+headers through ``context.response``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult as GraphQLExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType as AstOperationType,
+    SelectionSetNode,
+    execute,
+    get_operation_ast,
+    validate,
+)
+from starlette.responses import Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from auth.principal import Principal
+from gateway import limits
+from gateway.errors import ErrorCode
+from gateway.http_protocol import OperationRequest, RequestRejected, bad_request
+from gateway.persisted import ApqStore, TrustedDocuments, sha256_hex
+from gateway.settings import Settings
+from schema import DOCUMENT_CACHE_SIZE, ManifoldSchema
+from schema.context import Context
+from schema.errors import classify_all
+from schema.prepared import STRAWBERRY_RULES, PreparedDocument
+from schema.visibility import ScopedSchemas
+
+PrincipalSource = Callable[[], Awaitable[Principal]]
+ContextFactory = Callable[[Principal, PreparedDocument, Response], Awaitable[Context]]
+
+_NEVER_EXECUTED_CLIENT_ERROR = 400
+_INTROSPECTION_ROOTS = limits.INTROSPECTION_ROOTS | {"__typename"}
+
+
+@dataclass(slots=True)
+class Outcome:
+    payload: dict[str, Any]
+    status: int
+    response: Response  # the context's response: status and headers set by extensions
+
+
+def _root_fields(document: DocumentNode, operation: OperationDefinitionNode) -> set[str]:
+    """Names selected at the root, through fragments."""
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    names: set[str] = set()
+    seen: set[str] = set()
+
+    def walk(selection_set: SelectionSetNode) -> None:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    walk(fragment.selection_set)
+
+    walk(operation.selection_set)
+    return names
+
+
+class OperationPipeline:
+    def __init__(self, *, settings: Settings, schema: ManifoldSchema, apq: ApqStore | None) -> None:
+        self.settings = settings
+        self.schema = schema
+        self.limits = limits.ShapeLimits.from_settings(settings)
+        self.apq = apq
+        self.trusted = TrustedDocuments.load(
+            settings.persisted_manifest,
+            validate=lambda document: schema.caches.validate(
+                schema._schema, document, schema.validation_rules
+            ),
+        )
+        self.scoped = (
+            ScopedSchemas(schema._schema)
+            if settings.introspection_enabled and settings.introspection_by_scope
+            else None
+        )
+        self._parse: Callable[[str], DocumentNode] = lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(
+            lambda query: limits.parse_limited(query, self.limits)
+        )
+
+    async def run(
+        self,
+        operation: OperationRequest,
+        *,
+        method: str,
+        principal: PrincipalSource,
+        make_context: ContextFactory,
+        request_id: str,
+    ) -> Outcome:
+        response = Response()
+        response.status_code = None  # type: ignore[assignment]  # unset unless an extension sets it
+        del response.headers["content-length"]
+        try:
+            return await self._run(
+                operation, method, principal, make_context, request_id, response
+            )
+        except RequestRejected as rejected:
+            response.headers.update(rejected.headers)
+            payload = {"errors": [{"message": rejected.message, "extensions": {"code": rejected.code.value}}]}
+            return Outcome(payload, rejected.status, response)
+        except _Refused as refused:
+            payload = {"errors": [error.formatted for error in refused.errors]}
+            return Outcome(payload, _NEVER_EXECUTED_CLIENT_ERROR, response)
+
+    async def _source(
+        self, operation: OperationRequest, principal: PrincipalSource
+    ) -> tuple[str, DocumentNode | None, str | None]:
+        """The query text, its trusted document if it is one, and a hash to register."""
+        sha256 = operation.persisted_hash
+        document_id = operation.document_id or (sha256 if operation.query is None else None)
+        if document_id is not None:
+            trusted = self.trusted.get(document_id)
+            if trusted is not None:
+                return trusted.query, trusted.document, None
+        if self.settings.persisted_only:
+            caller = await principal()
+            if self.settings.persisted_bypass_scope not in caller.scopes:
+                raise RequestRejected(
+                    400,
+                    ErrorCode.OPERATION_NOT_ALLOWED,
+                    "This gateway serves only persisted operations.",
+                )
+        if operation.document_id is not None:
+            raise RequestRejected(
+                400, ErrorCode.PERSISTED_QUERY_NOT_FOUND, "Unknown documentId."
+            )
+        if sha256 is not None:
+            if self.apq is None:
+                raise RequestRejected(
+                    400,
+                    ErrorCode.PERSISTED_QUERY_NOT_FOUND,
+                    "Automatic persisted queries are disabled.",
+                )
+            if operation.query is None:
+                query = await self.apq.get(sha256)
+                if query is None:
+                    raise RequestRejected(
+                        400, ErrorCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound"
+                    )
+                return query, None, None
+            if sha256_hex(operation.query) != sha256.lower():
+                raise bad_request("provided sha does not match query")
+            return operation.query, None, sha256
+        if operation.query is None:
+            raise bad_request("No GraphQL query found in the request.")
+        return operation.query, None, None
+
+    def _parse_checked(self, query: str) -> DocumentNode:
+        try:
+            document = self._parse(query)
+        except GraphQLSyntaxError as error:
+            code = (
+                ErrorCode.MAX_TOKENS_LIMIT
+                if limits.is_token_limit_error(error)
+                else ErrorCode.GRAPHQL_PARSE_FAILED
+            )
+            raise _Refused(
+                GraphQLError(
+                    error.message,
+                    source=error.source,
+                    positions=error.positions,
+                    extensions={"code": code.value},
+                )
+            ) from None
+        violations = limits.check(document, self.limits)
+        if violations:
+            raise _Refused(
+                *(
+                    GraphQLError(violation.message, extensions={"code": violation.code.value})
+                    for violation in violations
+                )
+            )
+        return document
+
+    async def _run(
+        self,
+        operation: OperationRequest,
+        method: str,
+        principal: PrincipalSource,
+        make_context: ContextFactory,
+        request_id: str,
+        response: Response,
+    ) -> Outcome:
+        query, trusted, to_register = await self._source(operation, principal)
+        document = trusted if trusted is not None else self._parse_checked(query)
+        if to_register is not None and self.apq is not None:
+            await self.apq.register(to_register, query)
+
+        selected = get_operation_ast(document, operation.operation_name)
+        if selected is None:
+            message = (
+                f"Unknown operation named '{operation.operation_name}'."
+                if operation.operation_name
+                else "Must provide operation name if query contains multiple operations."
+            )
+            raise _Refused(
+                GraphQLError(message, extensions={"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value})
+            )
+        if method == "GET" and selected.operation is not AstOperationType.QUERY:
+            raise RequestRejected(
+                405,
+                ErrorCode.OPERATION_NOT_ALLOWED,
+                f"Only queries may be sent over GET; send this {selected.operation.value} with POST.",
+                headers={"Allow": "POST"},
+            )
+
+        caller = await principal()
+        roots = _root_fields(document, selected)
+        if self.scoped is not None and roots & limits.INTROSPECTION_ROOTS:
+            return await self._introspect(operation, document, roots, caller, request_id, response)
+
+        prepared = PreparedDocument(document, validated=trusted is not None)
+        context = await make_context(caller, prepared, response)
+        try:
+            result = await self.schema.execute(
+                query,
+                variable_values=operation.variables,
+                context_value=context,
+                operation_name=operation.operation_name,
+                allowed_operation_types=OperationType.from_http(method),  # type: ignore[arg-type]
+                operation_extensions=operation.extensions,
+            )
+        except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError) as error:
+            raise bad_request(str(error) or "The operation cannot be executed.") from None
+        return self._outcome(result, context.request_id, response)
+
+    async def _introspect(
+        self,
+        operation: OperationRequest,
+        document: DocumentNode,
+        roots: set[str],
+        caller: Principal,
+        request_id: str,
+        response: Response,
+    ) -> Outcome:
+        """Introspection answered from the caller's view of the schema, never the full one."""
+        assert self.scoped is not None
+        if roots - _INTROSPECTION_ROOTS:
+            raise _Refused(
+                GraphQLError(
+                    "Send introspection as an operation of its own.",
+                    extensions={"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value},
+                )
+            )
+        view = self.scoped.for_caller(caller.satisfies)
+        errors = validate(
+            view,
+            document,
+            (*self.schema.validation_rules, *STRAWBERRY_RULES),
+            max_errors=self.settings.max_validation_errors,
+            hide_suggestions=not self.settings.field_suggestions_enabled,
+        )
+        if errors:
+            return self._outcome(PreExecutionError(data=None, errors=errors), request_id, response)
+        executed = execute(
+            view,
+            document,
+            variable_values=operation.variables,
+            operation_name=operation.operation_name,
+        )
+        if inspect.isawaitable(executed):
+            executed = await executed
+        assert isinstance(executed, GraphQLExecutionResult)
+        return self._outcome(
+            ExecutionResult(data=executed.data, errors=executed.errors), request_id, response
+        )
+
+    def _outcome(
+        self, result: ExecutionResult, request_id: str | None, response: Response
+    ) -> Outcome:
+        errors = classify_all(result.errors, request_id) if result.errors else []
+        payload: dict[str, Any] = {}
+        status = 200
+        if isinstance(result, PreExecutionError):
+            codes = {error.extensions.get("code") for error in errors if error.extensions}
+            status = 500 if ErrorCode.INTERNAL_SERVER_ERROR.value in codes else 400
+        else:
+            payload["data"] = result.data
+        if errors:
+            payload["errors"] = [error.formatted for error in errors]
+        if result.extensions:
+            payload["extensions"] = result.extensions
+        return Outcome(payload, status, response)
+
+
+class _Refused(Exception):
+    """A document refused before execution (parse, limits, validation): 400 with its errors."""
+
+    def __init__(self, *errors: GraphQLError) -> None:
+        super().__init__(errors[0].message)
+        self.errors = list(errors)
