@@ -312,7 +312,11 @@ class OperationPipeline:
         errors = classify_all(result.errors, request_id) if result.errors else []
         payload: dict[str, Any] = {}
         status = 200
-        if isinstance(result, PreExecutionError):
+        never_executed = isinstance(result, PreExecutionError) or (
+            # Variable coercion fails inside graphql-core's execute, before any resolver.
+            result.data is None and bool(errors) and all(error.path is None for error in errors)
+        )
+        if never_executed:
             codes = {error.extensions.get("code") for error in errors if error.extensions}
             status = 500 if ErrorCode.INTERNAL_SERVER_ERROR.value in codes else 400
         else:
