@@ -108,7 +108,10 @@ class _Measurer:
         self._in_progress.add(name)
         stats = self.selection_set(definition.selection_set)
         stats = _Stats(
-            stats.depth, stats.aliases, stats.directives + len(definition.directives or ()), stats.fields
+            stats.depth,
+            stats.aliases,
+            stats.directives + len(definition.directives or ()),
+            stats.fields,
         )
         self._in_progress.discard(name)
         self._memo[name] = stats

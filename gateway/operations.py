@@ -132,12 +132,14 @@ class OperationPipeline:
         response.status_code = None  # type: ignore[assignment]  # unset unless an extension sets it
         del response.headers["content-length"]
         try:
-            return await self._run(
-                operation, method, principal, make_context, request_id, response
-            )
+            return await self._run(operation, method, principal, make_context, request_id, response)
         except RequestRejected as rejected:
             response.headers.update(rejected.headers)
-            payload = {"errors": [{"message": rejected.message, "extensions": {"code": rejected.code.value}}]}
+            payload = {
+                "errors": [
+                    {"message": rejected.message, "extensions": {"code": rejected.code.value}}
+                ]
+            }
             return Outcome(payload, rejected.status, response)
         except _Refused as refused:
             payload = {"errors": [error.formatted for error in refused.errors]}
@@ -162,9 +164,7 @@ class OperationPipeline:
                     "This gateway serves only persisted operations.",
                 )
         if operation.document_id is not None:
-            raise RequestRejected(
-                400, ErrorCode.PERSISTED_QUERY_NOT_FOUND, "Unknown documentId."
-            )
+            raise RequestRejected(400, ErrorCode.PERSISTED_QUERY_NOT_FOUND, "Unknown documentId.")
         if sha256 is not None:
             if self.apq is None:
                 raise RequestRejected(
@@ -235,7 +235,9 @@ class OperationPipeline:
                 else "Must provide operation name if query contains multiple operations."
             )
             raise _Refused(
-                GraphQLError(message, extensions={"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value})
+                GraphQLError(
+                    message, extensions={"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value}
+                )
             )
         if method == "GET" and selected.operation is not AstOperationType.QUERY:
             raise RequestRejected(

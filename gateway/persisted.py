@@ -109,7 +109,9 @@ class TrustedDocuments:
             try:
                 document = parse(query)
             except GraphQLError as error:
-                raise ManifestError(f"persisted document {document_id!r}: {error.message}") from None
+                raise ManifestError(
+                    f"persisted document {document_id!r}: {error.message}"
+                ) from None
             errors = validate(document)
             if errors:
                 raise ManifestError(

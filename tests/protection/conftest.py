@@ -65,9 +65,7 @@ class Gateway:
 def codes(response: httpx.Response) -> list[str]:
     body = response.json()
     items = body if isinstance(body, list) else [body]
-    return [
-        error["extensions"]["code"] for item in items for error in item.get("errors") or ()
-    ]
+    return [error["extensions"]["code"] for item in items for error in item.get("errors") or ()]
 
 
 GatewayFactory = Callable[..., Awaitable[Gateway]]

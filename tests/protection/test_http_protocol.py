@@ -139,7 +139,9 @@ async def test_variables_of_the_wrong_type_are_400(gateway):
 
 
 async def test_an_unknown_operation_name_is_400(gateway):
-    response, statements = await gateway.post({"query": "query A { me { id } }", "operationName": "B"})
+    response, statements = await gateway.post(
+        {"query": "query A { me { id } }", "operationName": "B"}
+    )
 
     assert response.status_code == 400
     assert codes(response) == ["GRAPHQL_VALIDATION_FAILED"]
