@@ -25,7 +25,6 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
-    ExecutionResult as GraphQLExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -33,11 +32,16 @@ from graphql import (
     GraphQLSyntaxError,
     InlineFragmentNode,
     OperationDefinitionNode,
-    OperationType as AstOperationType,
     SelectionSetNode,
     execute,
     get_operation_ast,
     validate,
+)
+from graphql import (
+    ExecutionResult as GraphQLExecutionResult,
+)
+from graphql import (
+    OperationType as AstOperationType,
 )
 from starlette.responses import Response
 from strawberry.exceptions import MissingQueryError
@@ -49,7 +53,7 @@ from strawberry.types.graphql import OperationType
 from auth.principal import Principal
 from gateway import limits
 from gateway.errors import ErrorCode
-from gateway.http_protocol import OperationRequest, RequestRejected, bad_request
+from gateway.http_protocol import OperationRequest, RequestRejected, bad_request, error_payload
 from gateway.persisted import ApqStore, TrustedDocuments, sha256_hex
 from gateway.settings import Settings
 from schema import DOCUMENT_CACHE_SIZE, ManifoldSchema
@@ -132,18 +136,22 @@ class OperationPipeline:
         response.status_code = None  # type: ignore[assignment]  # unset unless an extension sets it
         del response.headers["content-length"]
         try:
-            return await self._run(operation, method, principal, make_context, request_id, response)
+            return await self._run(
+                operation,
+                method=method,
+                principal=principal,
+                make_context=make_context,
+                request_id=request_id,
+                response=response,
+            )
         except RequestRejected as rejected:
             response.headers.update(rejected.headers)
-            payload = {
-                "errors": [
-                    {"message": rejected.message, "extensions": {"code": rejected.code.value}}
-                ]
-            }
-            return Outcome(payload, rejected.status, response)
+            return Outcome(
+                error_payload(rejected.code, rejected.message), rejected.status, response
+            )
         except _Refused as refused:
-            payload = {"errors": [error.formatted for error in refused.errors]}
-            return Outcome(payload, _NEVER_EXECUTED_CLIENT_ERROR, response)
+            errors = [error.formatted for error in refused.errors]
+            return Outcome({"errors": errors}, _NEVER_EXECUTED_CLIENT_ERROR, response)
 
     async def _source(
         self, operation: OperationRequest, principal: PrincipalSource
@@ -216,6 +224,7 @@ class OperationPipeline:
     async def _run(
         self,
         operation: OperationRequest,
+        *,
         method: str,
         principal: PrincipalSource,
         make_context: ContextFactory,
@@ -243,14 +252,21 @@ class OperationPipeline:
             raise RequestRejected(
                 405,
                 ErrorCode.OPERATION_NOT_ALLOWED,
-                f"Only queries may be sent over GET; send this {selected.operation.value} with POST.",
+                f"Only queries may be sent over GET: send {selected.operation.value}s with POST.",
                 headers={"Allow": "POST"},
             )
 
         caller = await principal()
         roots = _root_fields(document, selected)
         if self.scoped is not None and roots & limits.INTROSPECTION_ROOTS:
-            return await self._introspect(operation, document, roots, caller, request_id, response)
+            return await self._introspect(
+                operation,
+                document=document,
+                roots=roots,
+                caller=caller,
+                request_id=request_id,
+                response=response,
+            )
 
         prepared = PreparedDocument(document, validated=trusted is not None)
         context = await make_context(caller, prepared, response)
@@ -270,6 +286,7 @@ class OperationPipeline:
     async def _introspect(
         self,
         operation: OperationRequest,
+        *,
         document: DocumentNode,
         roots: set[str],
         caller: Principal,

@@ -14,7 +14,7 @@ full schema; only introspection executes against a view.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from graphql import (
     GraphQLField,
@@ -22,9 +22,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     get_named_type,
-    is_interface_type,
     is_introspection_type,
-    is_object_type,
 )
 from graphql.utilities.map_schema_config import SchemaElementKind, map_schema_config
 from strawberry.permission import PermissionExtension
@@ -50,9 +48,10 @@ def _requirements(field: GraphQLField) -> tuple[Requirement, ...]:
 
 def _object_like(schema: GraphQLSchema) -> list[GraphQLObjectType | GraphQLInterfaceType]:
     return [
-        cast("GraphQLObjectType | GraphQLInterfaceType", named)
+        named
         for named in schema.type_map.values()
-        if (is_object_type(named) or is_interface_type(named)) and not is_introspection_type(named)
+        if isinstance(named, GraphQLObjectType | GraphQLInterfaceType)
+        and not is_introspection_type(named)
     ]
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+from strawberry.extensions import SchemaExtension
+
 from tests.factories import make_user
 from tests.protection.conftest import codes
 
@@ -73,7 +77,7 @@ async def test_a_declared_body_over_the_limit_is_413_unread(gateway_with):
 async def test_a_streamed_body_over_the_limit_is_413(gateway_with):
     gateway = await gateway_with(max_body_bytes=100)
 
-    async def chunks():
+    async def chunks() -> AsyncIterator[bytes]:
         yield b'{"query": "{ me { id } }", "pad": "'
         for _ in range(10):
             yield b"x" * 50
@@ -158,7 +162,8 @@ async def test_a_partial_result_is_200_with_data_and_errors(gateway, connection)
 
     assert response.status_code == 200
     node = response.json()["data"]["users"]["edges"][0]["node"]
-    assert node["name"] and node["email"] is None
+    assert node["name"]
+    assert node["email"] is None
     assert codes(response) == ["FORBIDDEN"]
 
 
@@ -201,7 +206,6 @@ async def test_an_invalid_token_is_still_a_401_for_the_whole_request(gateway):
 
 async def test_a_status_set_by_a_schema_extension_through_the_response_is_kept(gateway):
     """The cost/rate-limit extensions answer 429 this way: context.response carries it."""
-    from strawberry.extensions import SchemaExtension
 
     class TooMany(SchemaExtension):
         def on_execute(self):
