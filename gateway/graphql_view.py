@@ -8,6 +8,7 @@ before Strawberry would parse anything.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -30,7 +31,10 @@ from gateway.operations import OperationPipeline, Outcome
 from gateway.persisted import ApqStore
 from gateway.resources import Resources
 from schema.context import Context
+from schema.errors import MASKED_MESSAGE
 from schema.prepared import PreparedDocument
+
+logger = logging.getLogger("manifold.errors")
 
 _OPERATION_PARAMS = ("query", "documentId", "extensions")
 
@@ -75,6 +79,15 @@ class GraphQLView(GraphQL[Context, None]):
                 request, error_payload(rejected.code, rejected.message), rejected.status
             )
             response.headers.update(rejected.headers)
+        except Exception:
+            # Outside execution (protocol, persisted operations): masked like a resolver crash.
+            request_id = request.scope.get("state", {}).get("request_id", "")
+            logger.exception(
+                "unexpected failure serving /graphql", extra={"request_id": request_id}
+            )
+            body = error_payload(ErrorCode.INTERNAL_SERVER_ERROR, MASKED_MESSAGE)
+            body["errors"][0]["extensions"]["requestId"] = request_id
+            response = self.respond(request, body, 500)
         await response(scope, receive, send)
 
     def wants_ide(self, request: Request) -> bool:

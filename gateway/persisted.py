@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from pathlib import Path
 from graphql import DocumentNode, GraphQLError, parse
 
 from datasources.cache import Cache
+
+logger = logging.getLogger("manifold.persisted")
 
 APQ_KEY_PREFIX = "apq:"
 
@@ -32,20 +35,31 @@ def sha256_hex(query: str) -> str:
 
 
 class ApqStore:
-    """Registered APQ documents by hash, in the shared cache."""
+    """Registered APQ documents by hash, in the shared cache.
+
+    APQ is an optimisation the client recovers from (it resends the query on a miss), so an
+    unreachable cache degrades to misses and skipped registrations instead of failing requests.
+    """
 
     def __init__(self, cache: Cache, *, ttl_seconds: float) -> None:
         self._cache = cache
         self._ttl_seconds = ttl_seconds
 
     async def get(self, sha256: str) -> str | None:
-        value = await self._cache.get(APQ_KEY_PREFIX + sha256.lower())
+        try:
+            value = await self._cache.get(APQ_KEY_PREFIX + sha256.lower())
+        except Exception:  # any cache failure is a miss; the client resends the query
+            logger.warning("APQ lookup failed; answering as a miss", exc_info=True)
+            return None
         return value.decode() if value is not None else None
 
     async def register(self, sha256: str, query: str) -> None:
-        await self._cache.set(
-            APQ_KEY_PREFIX + sha256.lower(), query.encode(), ttl_seconds=self._ttl_seconds
-        )
+        try:
+            await self._cache.set(
+                APQ_KEY_PREFIX + sha256.lower(), query.encode(), ttl_seconds=self._ttl_seconds
+            )
+        except Exception:  # the operation still runs; only the next hit is lost
+            logger.warning("APQ registration failed", exc_info=True)
 
 
 @dataclass(frozen=True, slots=True)
