@@ -233,9 +233,35 @@ class OperationPipeline:
     ) -> Outcome:
         query, trusted, to_register = await self._source(operation, principal)
         document = trusted if trusted is not None else self._parse_checked(query)
-        if to_register is not None and self.apq is not None:
+        outcome = await self._execute(
+            operation,
+            query=query,
+            document=document,
+            trusted=trusted is not None,
+            method=method,
+            principal=principal,
+            make_context=make_context,
+            request_id=request_id,
+            response=response,
+        )
+        if to_register is not None and self.apq is not None and outcome.status == 200:
+            # Registered only once it executed: junk and invalid documents never fill the cache.
             await self.apq.register(to_register, query)
+        return outcome
 
+    async def _execute(
+        self,
+        operation: OperationRequest,
+        *,
+        query: str,
+        document: DocumentNode,
+        trusted: bool,
+        method: str,
+        principal: PrincipalSource,
+        make_context: ContextFactory,
+        request_id: str,
+        response: Response,
+    ) -> Outcome:
         selected = get_operation_ast(document, operation.operation_name)
         if selected is None:
             message = (
@@ -268,7 +294,7 @@ class OperationPipeline:
                 response=response,
             )
 
-        prepared = PreparedDocument(document, validated=trusted is not None)
+        prepared = PreparedDocument(document, validated=trusted)
         context = await make_context(caller, prepared, response)
         try:
             result = await self.schema.execute(

@@ -75,6 +75,17 @@ async def test_a_hash_that_is_not_the_querys_sha256_is_refused_and_not_stored(ga
     assert codes(lookup) == ["PERSISTED_QUERY_NOT_FOUND"]
 
 
+async def test_an_invalid_query_is_not_registered(gateway):
+    invalid = "{ me { shoeSize } }"
+    digest = hashlib.sha256(invalid.encode()).hexdigest()
+
+    refused, _ = await gateway.post({"query": invalid, "extensions": apq(digest)})
+    lookup, _ = await gateway.post({"extensions": apq(digest)})
+
+    assert codes(refused) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert codes(lookup) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
 async def test_a_query_over_a_limit_is_not_registered(gateway_with):
     gateway = await gateway_with(max_depth=1)
     deep = "{ me { orders { edges { node { id } } } } }"
