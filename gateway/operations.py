@@ -17,7 +17,6 @@ headers through ``context.response``.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,20 +24,9 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLSyntaxError,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-    execute,
     get_operation_ast,
-    validate,
-)
-from graphql import (
-    ExecutionResult as GraphQLExecutionResult,
 )
 from graphql import (
     OperationType as AstOperationType,
@@ -54,19 +42,18 @@ from auth.principal import Principal
 from gateway import limits
 from gateway.errors import ErrorCode
 from gateway.http_protocol import OperationRequest, RequestRejected, bad_request, error_payload
+from gateway.introspection import IntrospectionRefused, ScopedIntrospection, root_fields
 from gateway.persisted import ApqStore, TrustedDocuments, sha256_hex
 from gateway.settings import Settings
 from schema import DOCUMENT_CACHE_SIZE, ManifoldSchema
 from schema.context import Context
 from schema.errors import classify_all
-from schema.prepared import STRAWBERRY_RULES, PreparedDocument
-from schema.visibility import ScopedSchemas
+from schema.prepared import PreparedDocument
 
 PrincipalSource = Callable[[], Awaitable[Principal]]
 ContextFactory = Callable[[Principal, PreparedDocument, Response], Awaitable[Context]]
 
 _NEVER_EXECUTED_CLIENT_ERROR = 400
-_INTROSPECTION_ROOTS = limits.INTROSPECTION_ROOTS | {"__typename"}
 
 
 @dataclass(slots=True)
@@ -74,32 +61,6 @@ class Outcome:
     payload: dict[str, Any]
     status: int
     response: Response  # the context's response: status and headers set by extensions
-
-
-def _root_fields(document: DocumentNode, operation: OperationDefinitionNode) -> set[str]:
-    """Names selected at the root, through fragments."""
-    fragments = {
-        definition.name.value: definition
-        for definition in document.definitions
-        if isinstance(definition, FragmentDefinitionNode)
-    }
-    names: set[str] = set()
-    seen: set[str] = set()
-
-    def walk(selection_set: SelectionSetNode) -> None:
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                names.add(selection.name.value)
-            elif isinstance(selection, InlineFragmentNode):
-                walk(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-                seen.add(selection.name.value)
-                fragment = fragments.get(selection.name.value)
-                if fragment is not None:
-                    walk(fragment.selection_set)
-
-    walk(operation.selection_set)
-    return names
 
 
 class OperationPipeline:
@@ -114,8 +75,8 @@ class OperationPipeline:
                 schema._schema, document, schema.validation_rules
             ),
         )
-        self.scoped = (
-            ScopedSchemas(schema._schema)
+        self.introspection = (
+            ScopedIntrospection(settings=settings, schema=schema)
             if settings.introspection_enabled and settings.introspection_by_scope
             else None
         )
@@ -283,16 +244,19 @@ class OperationPipeline:
             )
 
         caller = await principal()
-        roots = _root_fields(document, selected)
-        if self.scoped is not None and roots & limits.INTROSPECTION_ROOTS:
-            return await self._introspect(
-                operation,
-                document=document,
-                roots=roots,
-                caller=caller,
-                request_id=request_id,
-                response=response,
-            )
+        roots = root_fields(document, selected)
+        if self.introspection is not None and self.introspection.asks(roots):
+            try:
+                answer = await self.introspection.answer(
+                    document,
+                    roots=roots,
+                    caller=caller,
+                    variables=operation.variables,
+                    operation_name=operation.operation_name,
+                )
+            except IntrospectionRefused as refused:
+                raise _Refused(refused.error) from None
+            return self._outcome(answer, request_id, response)
 
         prepared = PreparedDocument(document, validated=trusted)
         context = await make_context(caller, prepared, response)
@@ -308,48 +272,6 @@ class OperationPipeline:
         except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError) as error:
             raise bad_request(str(error) or "The operation cannot be executed.") from None
         return self._outcome(result, context.request_id, response)
-
-    async def _introspect(
-        self,
-        operation: OperationRequest,
-        *,
-        document: DocumentNode,
-        roots: set[str],
-        caller: Principal,
-        request_id: str,
-        response: Response,
-    ) -> Outcome:
-        """Introspection answered from the caller's view of the schema, never the full one."""
-        assert self.scoped is not None
-        if roots - _INTROSPECTION_ROOTS:
-            raise _Refused(
-                GraphQLError(
-                    "Send introspection as an operation of its own.",
-                    extensions={"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value},
-                )
-            )
-        view = self.scoped.for_caller(caller.satisfies)
-        errors = validate(
-            view,
-            document,
-            (*self.schema.validation_rules, *STRAWBERRY_RULES),
-            max_errors=self.settings.max_validation_errors,
-            hide_suggestions=not self.settings.field_suggestions_enabled,
-        )
-        if errors:
-            return self._outcome(PreExecutionError(data=None, errors=errors), request_id, response)
-        executed = execute(
-            view,
-            document,
-            variable_values=operation.variables,
-            operation_name=operation.operation_name,
-        )
-        if inspect.isawaitable(executed):
-            executed = await executed
-        assert isinstance(executed, GraphQLExecutionResult)
-        return self._outcome(
-            ExecutionResult(data=executed.data, errors=executed.errors), request_id, response
-        )
 
     def _outcome(
         self, result: ExecutionResult, request_id: str | None, response: Response
