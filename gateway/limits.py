@@ -207,21 +207,29 @@ def is_token_limit_error(error: GraphQLSyntaxError) -> bool:
     return "tokens. Parsing aborted." in error.message
 
 
-def parse_limited(query: str, limits: ShapeLimits) -> DocumentNode:
+def parse_limited(query: str, limits: ShapeLimits) -> tuple[DocumentNode, bool]:
     """Parse, aborting early past the token limit (``GraphQLSyntaxError``); in measure mode a
-    document over the limit is logged and parsed in full."""
+    document over the limit is parsed in full and flagged, so ``check`` logs it every time."""
     try:
-        return parse(query, max_tokens=limits.max_tokens)
+        return parse(query, max_tokens=limits.max_tokens), False
     except GraphQLSyntaxError as error:
         if limits.enforcing or not is_token_limit_error(error):
             raise
-        logger.warning("limit measured: %s", error.message)
-        return parse(query)
+        return parse(query), True
 
 
-def check(document: DocumentNode, limits: ShapeLimits) -> list[Violation]:
+def check(
+    document: DocumentNode, limits: ShapeLimits, *, over_tokens: bool = False
+) -> list[Violation]:
     """The violations to reject with (empty in measure mode, where they are only logged)."""
     found = violations(measure(document), limits)
+    if over_tokens:
+        found.append(
+            Violation(
+                ErrorCode.MAX_TOKENS_LIMIT,
+                f"Document contains more than {limits.max_tokens} tokens.",
+            )
+        )
     if found and not limits.enforcing:
         for violation in found:
             logger.warning("limit measured (%s): %s", violation.code, violation.message)

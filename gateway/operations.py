@@ -80,9 +80,9 @@ class OperationPipeline:
             if settings.introspection_enabled and settings.introspection_by_scope
             else None
         )
-        self._parse: Callable[[str], DocumentNode] = lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(
-            lambda query: limits.parse_limited(query, self.limits)
-        )
+        self._parse: Callable[[str], tuple[DocumentNode, bool]] = lru_cache(
+            maxsize=DOCUMENT_CACHE_SIZE
+        )(lambda query: limits.parse_limited(query, self.limits))
 
     async def run(
         self,
@@ -157,7 +157,7 @@ class OperationPipeline:
 
     def _parse_checked(self, query: str) -> DocumentNode:
         try:
-            document = self._parse(query)
+            document, over_tokens = self._parse(query)
         except GraphQLSyntaxError as error:
             code = (
                 ErrorCode.MAX_TOKENS_LIMIT
@@ -172,7 +172,7 @@ class OperationPipeline:
                     extensions={"code": code.value},
                 )
             ) from None
-        violations = limits.check(document, self.limits)
+        violations = limits.check(document, self.limits, over_tokens=over_tokens)
         if violations:
             raise _Refused(
                 *(

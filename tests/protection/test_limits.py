@@ -124,7 +124,18 @@ async def test_measure_mode_logs_violations_and_executes(gateway_with, caplog):
     assert response.status_code == 200
     messages = " ".join(record.getMessage() for record in caplog.records)
     assert "MAX_DEPTH_LIMIT" in messages
-    assert "tokens" in messages
+    assert "MAX_TOKENS_LIMIT" in messages
+
+
+async def test_measure_mode_logs_a_cached_document_every_time(gateway_with, caplog):
+    gateway = await gateway_with(max_tokens=5, limits_mode="measure")
+    await gateway.post({"query": DEEP})
+
+    with caplog.at_level(logging.WARNING, logger="manifold.limits"):
+        response, _ = await gateway.post({"query": DEEP})
+
+    assert response.status_code == 200
+    assert any("MAX_TOKENS_LIMIT" in record.getMessage() for record in caplog.records)
 
 
 async def test_the_default_limits_let_a_real_nested_query_through(gateway, connection):
