@@ -114,9 +114,19 @@ class ScopedSchemas:
                 },
             }
 
+        emptied_roots = {
+            kind
+            for kind, root in (
+                ("mutation", self.schema.mutation_type),
+                ("subscription", self.schema.subscription_type),
+            )
+            if root is not None and all((root.name, name) in hidden for name in root.fields)
+        }
+
         def reachable_only(config: dict[str, Any]) -> dict[str, Any]:
-            # No explicit type list: graphql-core collects what the roots still reach.
-            return {**config, "types": ()}
+            # No explicit type list: graphql-core collects what the roots still reach. A root
+            # whose every field is hidden goes too (an empty type is not a valid schema).
+            return {**config, "types": (), **dict.fromkeys(emptied_roots)}
 
         mapper = {
             SchemaElementKind.OBJECT: visible_fields,
