@@ -15,11 +15,11 @@ Request-level problems are ``RequestRejected``: a status, a contract code, a saf
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from starlette.requests import ClientDisconnect, Request
 
 from gateway.csrf import media_type
@@ -101,8 +101,8 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
 
 def _json(text: str | bytes, what: str) -> Any:
     try:
-        return json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
         raise bad_request(f"{what} is not valid JSON.") from None
 
 

@@ -220,3 +220,11 @@ async def test_a_status_set_by_a_schema_extension_through_the_response_is_kept(g
 
     assert response.status_code == 429
     assert response.headers["retry-after"] == "1"
+
+
+async def test_get_variables_that_are_not_json_are_400(gateway):
+    response, statements = await gateway.get({"query": ME, "variables": "{n:"})
+
+    assert response.status_code == 400
+    assert codes(response) == ["BAD_USER_INPUT"]
+    assert statements == 0
