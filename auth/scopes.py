@@ -15,6 +15,8 @@ class Scope(StrEnum):
     CONTENT_READ = "content:read"
     RECOMMENDATIONS_READ = "recommendations:read"
     ADMIN_API_KEYS = "admin:api-keys"
+    #: Send any document when GATEWAY_PERSISTED_ONLY=true (the default bypass scope; staff tools).
+    OPERATIONS_ANY = "operations:any"
 
 
 #: Every read scope: what the demo hands a newcomer so that every field answers.

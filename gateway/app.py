@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -18,6 +19,15 @@ from gateway.request_id import RequestIdMiddleware
 from gateway.resources import open_resources
 from gateway.settings import Settings
 
+#: Request headers a browser page on an allowed origin may send (CORS preflight answers).
+CORS_ALLOWED_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "X-API-Key",
+    "X-Request-ID",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+)
 ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"})
 
 
@@ -50,6 +60,16 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
             Route("/metrics", health.metrics, methods=["GET"]),
             Route("/.well-known/jwks.json", health.dev_jwks, methods=["GET"]),
         ],
-        middleware=[Middleware(RequestIdMiddleware, metrics=metrics, routes=ROUTES)],
+        middleware=[
+            Middleware(RequestIdMiddleware, metrics=metrics, routes=ROUTES),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=list(CORS_ALLOWED_HEADERS),
+                expose_headers=["X-Request-ID"],
+                max_age=600,
+            ),
+        ],
         lifespan=lifespan,
     )

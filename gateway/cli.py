@@ -7,10 +7,12 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from graphql import GraphQLError
 from sqlalchemy import func, or_, select
 
 from auth.dev_issuer import DevIssuer
@@ -23,6 +25,7 @@ from datasources.tables import users
 from demo import content, recommendations
 from demo.serve import serving
 from gateway.log import configure_logging
+from gateway.schema_check import compare
 from gateway.settings import Settings, get_settings
 from schema import build_schema
 
@@ -223,6 +226,20 @@ async def _prepare_demo(settings: Settings) -> str | None:
 def schema_export() -> None:
     """Print the full SDL, with @requiresScopes on every gated field."""
     sys.stdout.write(build_schema().as_str() + "\n")
+
+
+@schema_app.command("check")
+def schema_check(
+    old: Annotated[Path, typer.Argument(help="The published SDL to compare with.")],
+) -> None:
+    """Report breaking and dangerous changes since OLD; exit 1 if any change is breaking."""
+    try:
+        changes = compare(old.read_text(encoding="utf-8"), build_schema().as_str())
+    except (OSError, GraphQLError) as error:
+        raise _fail(f"cannot read {old}: {error}") from None
+    typer.echo(changes.report())
+    if changes.is_breaking:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

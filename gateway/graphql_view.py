@@ -1,24 +1,43 @@
-"""``/graphql`` over HTTP: Strawberry's ASGI view with our context, auth and serialization."""
+"""``/graphql`` over HTTP: composes the protocol (``http_protocol``), CSRF prevention (``csrf``)
+and the operation pipeline (``operations``) with our context, auth and serialization.
+
+Strawberry's view is kept for what it does well (GraphiQL's page); the request path is ours,
+because the GraphQL-over-HTTP status codes, limits and persisted operations all need to act
+before Strawberry would parse anything.
+"""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import orjson
-from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
-from strawberry.types import ExecutionResult
 
 from auth.principal import Principal
 from datasources.loaders import build_loaders
 from datasources.resilience import Deadline
+from gateway import csrf
 from gateway.errors import AuthenticationError, ErrorCode
+from gateway.http_protocol import (
+    RequestRejected,
+    error_payload,
+    read_operations,
+    response_media_type,
+)
+from gateway.operations import OperationPipeline, Outcome
+from gateway.persisted import ApqStore
 from gateway.resources import Resources
 from schema.context import Context
-from schema.errors import classify_all
+from schema.errors import MASKED_MESSAGE
+from schema.prepared import PreparedDocument
+
+logger = logging.getLogger("manifold.errors")
+
+_OPERATION_PARAMS = ("query", "documentId", "extensions")
 
 
 def unauthenticated_response(error: AuthenticationError) -> Response:
@@ -35,27 +54,95 @@ def unauthenticated_response(error: AuthenticationError) -> Response:
 
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, resources: Resources) -> None:
+        settings = resources.settings
         super().__init__(
             resources.schema,
-            graphql_ide="graphiql" if resources.settings.graphiql_enabled else None,
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
         )
         self.resources = resources
+        self.pipeline = OperationPipeline(
+            settings=settings,
+            schema=resources.schema,
+            apq=ApqStore(resources.cache, ttl_seconds=settings.apq_ttl_seconds)
+            if settings.apq_enabled
+            else None,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive=receive)
         response: Response
         try:
-            response = await self.run(request)
+            response = await self.handle(request)
         except AuthenticationError as error:
             response = unauthenticated_response(error)
-        except HTTPException as error:
-            response = PlainTextResponse(error.reason, status_code=error.status_code)
+        except RequestRejected as rejected:
+            response = self.respond(
+                request, error_payload(rejected.code, rejected.message), rejected.status
+            )
+            response.headers.update(rejected.headers)
+        except Exception:
+            # Outside execution (protocol, persisted operations): masked like a resolver crash.
+            request_id = request.scope.get("state", {}).get("request_id", "")
+            logger.exception(
+                "unexpected failure serving /graphql", extra={"request_id": request_id}
+            )
+            body = error_payload(ErrorCode.INTERNAL_SERVER_ERROR, MASKED_MESSAGE)
+            body["errors"][0]["extensions"]["requestId"] = request_id
+            response = self.respond(request, body, 500)
         await response(scope, receive, send)
 
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
+    def wants_ide(self, request: Request) -> bool:
+        return (
+            request.method == "GET"
+            and not any(name in request.query_params for name in _OPERATION_PARAMS)
+            and "text/html" in request.headers.get("accept", "")
+        )
+
+    async def handle(self, request: Request) -> Response:
+        if self.graphql_ide and self.wants_ide(request):
+            return await self.render_graphql_ide(request)
+        settings = self.resources.settings
+        if settings.csrf_prevention and csrf.could_be_cross_site(request.headers):
+            raise RequestRejected(400, ErrorCode.OPERATION_NOT_ALLOWED, csrf.MESSAGE)
+        operations, is_batch = await read_operations(
+            request,
+            max_body_bytes=settings.max_body_bytes,
+            batch_max_operations=settings.batch_max_operations,
+        )
+        principals: list[Principal] = []
+
+        async def principal() -> Principal:
+            """Authenticated once per request, and only when an operation gets that far."""
+            if not principals:
+                principals.append(await self.resources.authenticator.authenticate(request.headers))
+            return principals[0]
+
+        async def make_context(
+            caller: Principal, prepared: PreparedDocument, response: Response
+        ) -> Context:
+            return self.build_context(request, response, caller, prepared)
+
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        outcomes = [
+            await self.pipeline.run(
+                operation,
+                method=request.method,
+                principal=principal,
+                make_context=make_context,
+                request_id=request_id,
+            )
+            for operation in operations  # in order: a batch shares one database connection
+        ]
+        body: Any = [outcome.payload for outcome in outcomes] if is_batch else outcomes[0].payload
+        return self.respond(request, body, 200 if is_batch else outcomes[0].status, outcomes)
+
+    def build_context(
+        self,
+        request: Request,
+        response: Response,
+        principal: Principal,
+        prepared: PreparedDocument | None = None,
     ) -> Context:
-        principal: Principal = await self.resources.authenticator.authenticate(request.headers)
         request_id = request.scope.get("state", {}).get("request_id", "")
         deadline = Deadline(self.resources.settings.request_timeout_seconds)
         return Context(
@@ -67,16 +154,26 @@ class GraphQLView(GraphQL[Context, None]):
             ),
             request_id=request_id,
             deadline=deadline,
+            prepared=prepared,
         )
 
-    async def process_result(
-        self, request: Request, result: ExecutionResult
-    ) -> GraphQLHTTPResponse:
-        if result.errors:
-            result.errors = classify_all(
-                result.errors, request.scope.get("state", {}).get("request_id")
-            )
-        return await super().process_result(request, result)
-
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def respond(
+        self,
+        request: Request,
+        body: Any,
+        status: int,
+        outcomes: list[Outcome] | None = None,
+    ) -> Response:
+        response = Response(
+            orjson.dumps(body),
+            status_code=status,
+            media_type=response_media_type(request.headers.get("accept")),
+        )
+        for outcome in outcomes or ():
+            # A schema extension (cost, rate limits) may set a status and headers.
+            response.headers.raw.extend(outcome.response.headers.raw)
+            if outcome.response.status_code:
+                response.status_code = outcome.response.status_code
+        if response.status_code >= 400:
+            response.headers["Cache-Control"] = "no-store"  # a CDN must not keep a refusal
+        return response

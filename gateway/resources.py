@@ -110,6 +110,7 @@ async def open_resources(
             schema=build_schema(
                 suggestions=settings.field_suggestions_enabled,
                 introspection=settings.introspection_enabled,
+                max_validation_errors=settings.max_validation_errors,
             ),
             database=database,
             cache=cache,

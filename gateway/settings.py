@@ -37,6 +37,11 @@ class Environment(StrEnum):
     PROD = "prod"
 
 
+class LimitsMode(StrEnum):
+    ENFORCE = "enforce"
+    MEASURE = "measure"  # log violations, reject nothing: for rolling out a tighter limit
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GATEWAY_",
@@ -91,6 +96,37 @@ class Settings(BaseSettings):
     introspection: bool | None = Field(default=None, description="Unset: on in dev, off in prod.")
     field_suggestions: bool | None = Field(
         default=None, description='"Did you mean …" hints. Unset: on in dev, off in prod.'
+    )
+
+    # Request protection (README "Security"); defaults from graphql-armor and Apollo Router.
+    max_body_bytes: int = Field(default=2_000_000, ge=1, description="Larger bodies get 413.")
+    csrf_prevention: bool = Field(
+        default=True, description="Refuse operations a browser could send cross-site unflighted."
+    )
+    cors_origins: tuple[str, ...] = Field(
+        default=(), description="Origins allowed to call /graphql from a browser (JSON list)."
+    )
+    max_depth: int = Field(default=10, ge=1)
+    max_aliases: int = Field(default=15, ge=0)
+    max_tokens: int = Field(default=1000, ge=1)
+    max_directives: int = Field(default=50, ge=0)
+    max_root_fields: int = Field(default=20, ge=1)
+    max_validation_errors: int = Field(default=20, ge=1)
+    limits_mode: LimitsMode = LimitsMode.ENFORCE
+    batch_max_operations: int = Field(default=0, ge=0, description="0: batching off.")
+    apq_enabled: bool = True
+    apq_ttl_seconds: float = Field(default=86_400.0, gt=0)
+    persisted_manifest: Path | None = Field(
+        default=None, description="Trusted documents: JSON id -> document, or Apollo's manifest."
+    )
+    persisted_only: bool = Field(
+        default=False, description="Refuse documents not in the manifest (OPERATION_NOT_ALLOWED)."
+    )
+    persisted_bypass_scope: str = Field(
+        default="operations:any", description="Holders may send any document in persisted-only."
+    )
+    introspection_by_scope: bool = Field(
+        default=True, description="Introspection shows only what the caller's scopes allow."
     )
 
     content_url: str | None = Field(

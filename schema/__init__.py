@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension, ValidationCache
+from graphql import ASTValidationRule, GraphQLError, specified_rules
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -17,6 +17,7 @@ from schema.errors import is_unexpected
 from schema.introspection import NoIntrospection
 from schema.nodes import NodeQuery
 from schema.orders import Order, OrdersQuery
+from schema.prepared import DocumentCaches, PreparedOperation
 from schema.recommendations import RecommendationsQuery
 from schema.users import User, UsersQuery
 
@@ -32,6 +33,11 @@ Query = merge_types(
 
 
 class ManifoldSchema(strawberry.Schema):
+    #: Set by build_schema: the document caches and every validation rule a document meets,
+    #: so documents validated outside a request (trusted documents) meet the same rules.
+    caches: DocumentCaches
+    validation_rules: tuple[type[ASTValidationRule], ...]
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -47,17 +53,26 @@ class ManifoldSchema(strawberry.Schema):
                 )
 
 
-def build_schema(*, suggestions: bool = True, introspection: bool = True) -> ManifoldSchema:
+def build_schema(
+    *, suggestions: bool = True, introspection: bool = True, max_validation_errors: int = 100
+) -> ManifoldSchema:
     """A fresh schema; built per app so settings never leak between instances."""
+    caches = DocumentCaches(
+        maxsize=DOCUMENT_CACHE_SIZE, max_validation_errors=max_validation_errors
+    )
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: PreparedOperation(caches)
     ]
+    extra_rules: list[type[ASTValidationRule]] = []
     if not introspection:
+        extra_rules.append(NoIntrospection)
         extensions.append(lambda: AddValidationRules([NoIntrospection]))
-    return ManifoldSchema(
+    schema = ManifoldSchema(
         query=Query,
         types=[User, Order, Content],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
     )
+    schema.caches = caches
+    schema.validation_rules = (*specified_rules, *extra_rules)
+    return schema

@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 from auth.principal import Principal
 from datasources.loaders import Loaders
 from datasources.resilience import Deadline
+from schema.prepared import PreparedDocument
 
 
 @dataclass(slots=True)
@@ -22,3 +23,5 @@ class Context:
     request_id: str
     #: When the whole request must be answered; every backend call is bounded by it.
     deadline: Deadline
+    #: The document the protocol layer already parsed (and maybe validated), if any.
+    prepared: PreparedDocument | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 async def test_a_document_that_does_not_parse_is_graphql_parse_failed(gql):
     response, statements = await gql.counted("{ me { id ")
 
+    assert response.status == 400
     assert response.data is None
     assert response.codes == ["GRAPHQL_PARSE_FAILED"]
     assert statements == 0
@@ -14,6 +15,7 @@ async def test_a_document_that_does_not_parse_is_graphql_parse_failed(gql):
 async def test_an_unknown_field_is_graphql_validation_failed(gql):
     response, statements = await gql.counted("{ me { shoeSize } }")
 
+    assert response.status == 400
     assert response.data is None
     assert response.codes == ["GRAPHQL_VALIDATION_FAILED"]
     assert statements == 0

@@ -177,8 +177,11 @@ async def test_graphiql_is_served_to_a_browser_in_dev(client):
 
 
 async def test_a_query_can_be_sent_with_get(client):
+    # A GET names a preflight header, or CSRF prevention refuses it (tests/protection).
     response = await client.get(
-        "/graphql", params={"query": "{ me { id } }"}, headers={"Accept": "application/json"}
+        "/graphql",
+        params={"query": "{ me { id } }"},
+        headers={"Accept": "application/json", "apollo-require-preflight": "true"},
     )
 
     assert response.status_code == 200

@@ -1,0 +1,42 @@
+"""Unexpected failures are masked with the request id; contract errors pass through."""
+
+from __future__ import annotations
+
+import logging
+
+from strawberry.extensions import SchemaExtension
+
+from tests.protection.conftest import codes
+
+
+class Crash(SchemaExtension):
+    def on_operation(self):
+        raise RuntimeError("connection to db.internal.example:5432 refused")
+        yield  # pragma: no cover
+
+
+async def test_a_crash_before_execution_is_masked_as_a_500_with_the_request_id(gateway, caplog):
+    schema = gateway.app.state.resources.schema
+    schema.extensions = (*schema.extensions, Crash)
+
+    with caplog.at_level(logging.ERROR, logger="manifold.errors"):
+        response, _ = await gateway.post({"query": "{ me { id } }"})
+
+    assert response.status_code == 500
+    assert codes(response) == ["INTERNAL_SERVER_ERROR"]
+    error = response.json()["errors"][0]
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+    assert "db.internal" not in response.text
+    assert any(record.exc_info for record in caplog.records)
+
+
+async def test_an_unreachable_cache_degrades_apq_to_a_miss(gateway_with):
+    gateway = await gateway_with(redis_url="redis://127.0.0.1:1/0")
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": "a" * 64}}
+
+    response, statements = await gateway.post({"extensions": extensions})
+
+    assert response.status_code == 400
+    assert codes(response) == ["PERSISTED_QUERY_NOT_FOUND"]
+    assert statements == 0
