@@ -54,7 +54,9 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        principal: Principal = await self.resources.authenticator.authenticate(request.headers)
+        principal: Principal = await self.resources.authenticator.authenticate(
+            request.headers, request.query_params
+        )
         return Context(
             request=request,
             response=response,
@@ -63,6 +65,8 @@ class GraphQLView(GraphQL[Context, None]):
                 database=self.resources.database, metrics=self.resources.metrics.datasources
             ),
             request_id=request.scope.get("state", {}).get("request_id", ""),
+            budgets=self.resources.budgets,
+            api_keys=self.resources.api_keys,
         )
 
     async def process_result(

@@ -12,10 +12,13 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from schema.api_keys import ApiKeysMutation, ApiKeysQuery
+from schema.budget import CostBudgetExtension
 from schema.errors import is_unexpected
 from schema.introspection import NoIntrospection
 from schema.nodes import NodeQuery
 from schema.orders import Order, OrdersQuery
+from schema.rate_limit import RateLimitQuery
 from schema.users import User, UsersQuery
 
 logger = logging.getLogger("manifold.errors")
@@ -24,7 +27,8 @@ logger = logging.getLogger("manifold.errors")
 DOCUMENT_CACHE_SIZE = 1024
 
 
-Query = merge_types("Query", (NodeQuery, UsersQuery, OrdersQuery))
+Query = merge_types("Query", (NodeQuery, UsersQuery, OrdersQuery, ApiKeysQuery, RateLimitQuery))
+Mutation = merge_types("Mutation", (ApiKeysMutation,))
 
 
 class ManifoldSchema(strawberry.Schema):
@@ -48,11 +52,13 @@ def build_schema(*, suggestions: bool = True, introspection: bool = True) -> Man
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        CostBudgetExtension,  # prices and charges each operation; refused ones never execute
     ]
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoIntrospection]))
     return ManifoldSchema(
         query=Query,
+        mutation=Mutation,
         types=[User, Order],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),

@@ -8,8 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from auth.api_keys import ApiKeys
 from auth.principal import Principal
 from datasources.loaders import Loaders
+from gateway.rate_limit import Budgets, BudgetStatus
 
 
 @dataclass(slots=True)
@@ -19,3 +21,8 @@ class Context:
     principal: Principal
     loaders: Loaders
     request_id: str
+    #: Cost budgets; None turns cost checks off (schemas run without a gateway, in tests).
+    budgets: Budgets | None = None
+    api_keys: ApiKeys | None = None
+    #: Set by the cost extension before execution, read by the ``rateLimit`` field.
+    cost: BudgetStatus | None = None
