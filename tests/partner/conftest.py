@@ -39,7 +39,8 @@ def gateways(
 
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[GraphQLClient]:
-        application = create_app(settings.model_copy(update=overrides), database=database)
+        configured = Settings.model_validate({**settings.model_dump(), **overrides})
+        application = create_app(configured, database=database)
         async with application.router.lifespan_context(application):
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=application, client=("203.0.113.7", 4711)),
