@@ -41,12 +41,14 @@ def gateways(
     async def start(**overrides: Any) -> AsyncIterator[GraphQLClient]:
         configured = Settings.model_validate({**settings.model_dump(), **overrides})
         application = create_app(configured, database=database)
-        async with application.router.lifespan_context(application):
-            async with httpx.AsyncClient(
+        async with (
+            application.router.lifespan_context(application),
+            httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=application, client=("203.0.113.7", 4711)),
                 base_url="http://gateway.test",
-            ) as http:
-                yield GraphQLClient(http=http, app=application, identity_provider=identity_provider)
+            ) as http,
+        ):
+            yield GraphQLClient(http=http, app=application, identity_provider=identity_provider)
 
     return start
 

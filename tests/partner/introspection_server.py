@@ -44,7 +44,9 @@ class IntrospectionServer:
         self.unauthorized = 0
         self._tokens.clear()
 
-    def issue(self, *, subject: str = "opaque-user", scopes: tuple[str, ...] = (), ttl: float = 300) -> str:
+    def issue(
+        self, *, subject: str = "opaque-user", scopes: tuple[str, ...] = (), ttl: float = 300
+    ) -> str:
         token = secrets.token_urlsafe(24)
         self._tokens[token] = {
             "sub": subject,

@@ -194,11 +194,15 @@ async def test_last_use_is_recorded_at_most_once_a_minute(gateways: Gateways, co
         key_id, _ = parse_key(key)
         await gql.execute("{ me { name } }", headers=key_header(key))
         first_use = (
-            await connection.execute(select(api_keys.c.last_used_at).where(api_keys.c.key_id == key_id))
+            await connection.execute(
+                select(api_keys.c.last_used_at).where(api_keys.c.key_id == key_id)
+            )
         ).scalar_one()
         await gql.execute("{ me { name } }", headers=key_header(key))
         second_use = (
-            await connection.execute(select(api_keys.c.last_used_at).where(api_keys.c.key_id == key_id))
+            await connection.execute(
+                select(api_keys.c.last_used_at).where(api_keys.c.key_id == key_id)
+            )
         ).scalar_one()
 
     assert first_use is not None

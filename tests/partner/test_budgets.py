@@ -116,10 +116,14 @@ async def test_rate_limit_field_checks_the_budget_without_spending_it(gateways: 
         key = await issue_key(gql, "users:read")
         await gql.execute(ME, headers=key_header(key))
         checks = [
-            await gql.execute("{ rateLimit { cost limit remaining resetAt } }", headers=key_header(key))
+            await gql.execute(
+                "{ rateLimit { cost limit remaining resetAt } }", headers=key_header(key)
+            )
             for _ in range(3)
         ]
-        combined = await gql.execute("{ me { name } rateLimit { cost remaining } }", headers=key_header(key))
+        combined = await gql.execute(
+            "{ me { name } rateLimit { cost remaining } }", headers=key_header(key)
+        )
 
     for check in checks:
         assert check.data["rateLimit"]["cost"] == 0
@@ -143,12 +147,11 @@ async def test_a_hundred_concurrent_requests_on_two_gateways_never_overspend(gat
     budget = 37
     async with gateways(rate_limit_budget=budget) as one, gateways(rate_limit_budget=budget) as two:
         key = await issue_key(one, "users:read")
-        await one.execute("{ rateLimit { remaining } }", headers=key_header(key))  # warm the key cache
+        await one.execute(
+            "{ rateLimit { remaining } }", headers=key_header(key)
+        )  # warm the key cache
         responses = await asyncio.gather(
-            *(
-                (one if n % 2 else two).execute(ME, headers=key_header(key))
-                for n in range(100)
-            )
+            *((one if n % 2 else two).execute(ME, headers=key_header(key)) for n in range(100))
         )
         after = await two.execute("{ rateLimit { remaining } }", headers=key_header(key))
 

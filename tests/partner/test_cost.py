@@ -41,7 +41,7 @@ REAL_SCHEMA_COSTS: list[tuple[str, dict[str, Any] | None, int]] = [
     ),
     # named fragments count where they are spread
     (
-        "fragment O on User { orders(first: 2) { edges { node { number } } } } { me { ...O } user(id: \"VXNlcjox\") { ...O } }",
+        'fragment O on User { orders(first: 2) { edges { node { number } } } } { me { ...O } user(id: "VXNlcjox") { ...O } }',
         None,
         2 * (1 + 5),
     ),
@@ -67,7 +67,9 @@ def test_cost_of_representative_operations(query: str, variables, expected: int)
 
 
 def test_the_named_operation_is_the_one_priced():
-    document = parse("query Small { me { name } } query Big { users(first: 50) { edges { cursor } } }")
+    document = parse(
+        "query Small { me { name } } query Big { users(first: 50) { edges { cursor } } }"
+    )
     schema = build_schema()._schema
 
     assert operation_cost(schema, document, operation_name="Small", model=MODEL) == 1

@@ -27,7 +27,9 @@ async def test_an_active_opaque_token_grants_its_scopes(
     token = introspection.issue(subject="opaque-1", scopes=("users:read",))
     async with gateways(**configured(introspection)) as gql:
         response = await gql.execute(USERS, token=token)
-        missing_scope = await gql.execute("{ users(first: 1) { edges { node { email } } } }", token=token)
+        missing_scope = await gql.execute(
+            "{ users(first: 1) { edges { node { email } } } }", token=token
+        )
 
     assert response.status == 200
     assert response.data["users"]["edges"][0]["node"]["name"] == "Opal"
@@ -48,7 +50,10 @@ async def test_results_are_cached_so_one_token_is_introspected_once(
     gateways: Gateways, introspection: IntrospectionServer
 ):
     token = introspection.issue(scopes=("users:read",))
-    async with gateways(**configured(introspection)) as gql, gateways(**configured(introspection)) as other:
+    async with (
+        gateways(**configured(introspection)) as gql,
+        gateways(**configured(introspection)) as other,
+    ):
         for _ in range(3):
             assert (await gql.execute("{ me { name } }", token=token)).status == 200
         assert (await other.execute("{ me { name } }", token=token)).status == 200  # shared cache
@@ -74,7 +79,9 @@ async def test_wrong_client_credentials_refuse_the_token(
     gateways: Gateways, introspection: IntrospectionServer
 ):
     token = introspection.issue(scopes=("users:read",))
-    async with gateways(**configured(introspection, oauth_client_secret="wrong-secret-0123456789")) as gql:
+    async with gateways(
+        **configured(introspection, oauth_client_secret="wrong-secret-0123456789")
+    ) as gql:
         response = await gql.execute("{ me { name } }", token=token)
 
     assert response.status == 401
@@ -82,7 +89,9 @@ async def test_wrong_client_credentials_refuse_the_token(
     assert CLIENT_SECRET not in str(response.body)
 
 
-async def test_jwts_are_still_verified_locally(gateways: Gateways, introspection: IntrospectionServer):
+async def test_jwts_are_still_verified_locally(
+    gateways: Gateways, introspection: IntrospectionServer
+):
     async with gateways(**configured(introspection)) as gql:
         response = await gql.execute("{ me { name } }", token=gql.token("jwt-user", "users:read"))
 
