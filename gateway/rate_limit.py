@@ -56,11 +56,42 @@ class BudgetStatus:
     remaining: int
     reset_at: float  # epoch seconds when points next come back
     allowed: bool
+    #: For a refused charge: seconds until the budget can pay for it (``Retry-After``).
+    retry_after: float = 0.0
 
     def reset_in(self, now: float | None = None) -> int:
         """Whole seconds until ``reset_at`` (at least 1 when anything is spent)."""
         seconds = math.ceil(self.reset_at - (time.time() if now is None else now))
         return max(1 if self.remaining < self.limit else 0, seconds)
+
+
+def seconds_until_affordable(
+    *,
+    cost: int,
+    limit: int,
+    window: float,
+    previous_count: int,
+    previous_expires_in: float,
+    current_count: int,
+    current_expires_in: float,
+) -> float:
+    """When a sliding-window counter will have room for ``cost`` more points.
+
+    The counter's weighted count is ``previous * (previous_expires_in / window) + current``:
+    the previous window's spending fades linearly until the current window ends (which is when
+    ``previous_expires_in`` runs out), then the current window becomes the previous one and
+    fades in turn. Solving for the first moment the count plus ``cost`` fits the limit gives a
+    ``Retry-After`` that is neither too early (a wasted retry) nor needlessly late.
+    """
+    room = limit - cost
+    if room < 0:
+        return math.inf
+    if current_count <= room:
+        if previous_count == 0:
+            return 0.0
+        return max(0.0, previous_expires_in - (room - current_count) * window / previous_count)
+    current_ends_in = max(0.0, current_expires_in - window)
+    return current_ends_in + window * (1 - room / current_count)
 
 
 def budget_identity(principal: Principal, client_ip: str | None) -> tuple[str, str]:
@@ -103,6 +134,7 @@ class Budgets:
             )
         else:
             storage = MemoryStorage()
+        self._storage = storage
         self._limiter = SlidingWindowCounterRateLimiter(storage)
 
     def limit_for(self, principal: Principal) -> int:
@@ -115,12 +147,31 @@ class Budgets:
         identity = budget_identity(principal, client_ip)
         allowed = cost <= 0 or await self._limiter.hit(item, *identity, cost=cost)
         stats = await self._limiter.get_window_stats(item, *identity)
+        retry_after = 0.0
+        if not allowed:
+            window = await self._storage.get_sliding_window(
+                item.key_for(*identity), item.get_expiry()
+            )
+            previous_count, previous_expires_in, current_count, current_expires_in = window
+            retry_after = min(
+                2.0 * item.get_expiry(),
+                seconds_until_affordable(
+                    cost=cost,
+                    limit=limit,
+                    window=item.get_expiry(),
+                    previous_count=previous_count,
+                    previous_expires_in=previous_expires_in,
+                    current_count=current_count,
+                    current_expires_in=current_expires_in,
+                ),
+            )
         return BudgetStatus(
             cost=cost,
             limit=limit,
             remaining=stats.remaining,
             reset_at=stats.reset_time,
             allowed=allowed,
+            retry_after=retry_after,
         )
 
     async def close(self) -> None:

@@ -9,6 +9,7 @@ copies both to the real one), and ``extensions.cost`` comes from ``get_results``
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -78,7 +79,7 @@ class CostBudgetExtension(SchemaExtension):
         }
         self._set_headers(context, status)
         if not status.allowed:
-            retry_after = max(1, status.reset_in())
+            retry_after = max(1, math.ceil(status.retry_after))
             self._refuse(
                 context,
                 RateLimitedError(

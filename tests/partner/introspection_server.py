@@ -51,7 +51,8 @@ class IntrospectionServer:
         self._tokens[token] = {
             "sub": subject,
             "scope": " ".join(scopes),
-            "exp": int(time.time() + ttl),
+            # A NumericDate may be fractional (RFC 7519 §2): exact lifetimes keep tests short.
+            "exp": time.time() + ttl,
             "client_id": "some-client",
             "token_type": "Bearer",
         }
