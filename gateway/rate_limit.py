@@ -12,6 +12,7 @@ own budget (from its row) replaces the default.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -20,11 +21,15 @@ from typing import ClassVar
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
 from redis.asyncio import ConnectionPool
+from redis.exceptions import RedisError
 
 from auth.principal import Principal, PrincipalKind
 from gateway.cost import CostModel
 from gateway.errors import ErrorCode, GatewayError
+
+logger = logging.getLogger("manifold.rate_limit")
 
 __all__ = [
     "BudgetStatus",
@@ -135,13 +140,31 @@ class Budgets:
         else:
             storage = MemoryStorage()
         self._storage = storage
+        self._last_warning = -math.inf
         self._limiter = SlidingWindowCounterRateLimiter(storage)
 
     def limit_for(self, principal: Principal) -> int:
         return principal.budget or self.default_budget
 
-    async def charge(self, principal: Principal, client_ip: str | None, cost: int) -> BudgetStatus:
-        """Spend ``cost`` points atomically if the budget allows it; spend nothing otherwise."""
+    async def charge(
+        self, principal: Principal, client_ip: str | None, cost: int
+    ) -> BudgetStatus | None:
+        """Spend ``cost`` points atomically if the budget allows it; spend nothing otherwise.
+
+        None when the budget store cannot be reached: the operation is then served unmetered
+        (fail open, as rate limiters in front of APIs conventionally do) and a warning is
+        logged at most once a minute, rather than an outage of Redis failing every request.
+        """
+        try:
+            return await self._charge(principal, client_ip, cost)
+        except (RedisError, OSError, StorageError):
+            now = time.monotonic()
+            if now - self._last_warning > 60:
+                self._last_warning = now
+                logger.warning("rate-limit storage unreachable: serving without budget checks")
+            return None
+
+    async def _charge(self, principal: Principal, client_ip: str | None, cost: int) -> BudgetStatus:
         limit = self.limit_for(principal)
         item = RateLimitItemPerSecond(limit, self.window_seconds, namespace="cost")
         identity = budget_identity(principal, client_ip)

@@ -70,6 +70,10 @@ class CostBudgetExtension(SchemaExtension):
             return
         client = context.request.client
         status = await budgets.charge(context.principal, client.host if client else None, cost)
+        if status is None:  # the budget store is down: served unmetered (see Budgets.charge)
+            self._report = {"requested": cost}
+            yield
+            return
         context.cost = status
         self._report = {
             "requested": cost,

@@ -170,3 +170,14 @@ async def test_budgets_can_be_turned_off(gateways: Gateways):
     assert response.data == {"me": None, "rateLimit": None}
     assert "extensions" not in response.body
     assert "RateLimit-Limit" not in response.headers
+
+
+async def test_an_unreachable_budget_store_serves_unmetered_and_warns(gateways: Gateways, caplog):
+    async with gateways(redis_url="redis://127.0.0.1:1/0") as gql:
+        response = await gql.execute("{ me { name } rateLimit { remaining } }")
+
+    assert response.status == 200
+    assert response.data == {"me": None, "rateLimit": None}
+    assert response.body["extensions"]["cost"] == {"requested": 1}
+    assert "RateLimit-Limit" not in response.headers
+    assert "rate-limit storage unreachable" in caplog.text
