@@ -208,7 +208,7 @@ class ApiKeys:
             await self._cache.delete(self._entry_key(key_id))
         return record
 
-    async def list(self, *, first: int | None, after: str | None) -> Page[ApiKeyRecord]:
+    async def page(self, *, first: int | None, after: str | None) -> Page[ApiKeyRecord]:
         after_id = None if after is None else store.parse_api_key_cursor(after)
         return await store.list_api_keys(
             self._database, first=check_first(first), after_id=after_id

@@ -97,7 +97,7 @@ def list_keys() -> None:
         after: str | None = None
         async with _service(get_settings()) as service:
             while True:
-                page = await service.list(first=100, after=after)
+                page = await service.page(first=100, after=after)
                 records.extend(page.items)
                 if not page.has_next_page:
                     return records

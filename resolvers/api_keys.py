@@ -57,4 +57,4 @@ async def list_api_keys(
     *, api_keys: ApiKeys, principal: Principal, first: int | None, after: str | None
 ) -> Page[ApiKeyRecord]:
     require(principal, ADMIN_API_KEYS)
-    return await api_keys.list(first=first, after=after)
+    return await api_keys.page(first=first, after=after)
