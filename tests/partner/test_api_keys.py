@@ -272,3 +272,21 @@ async def test_revoking_an_unknown_key_is_not_found(gateways: Gateways):
         response = await gql.execute(REVOKE, {"id": "nosuchkey000"}, token=gql.token("a", ADMIN))
 
     assert response.codes == ["NOT_FOUND"]
+
+
+async def test_keys_are_listed_oldest_first_a_page_at_a_time(gateways: Gateways):
+    page = "query($after: String) { apiKeys(first: 2, after: $after) { edges { node { name } } pageInfo { hasNextPage endCursor } } }"
+    async with gateways() as gql:
+        for name in ("one", "two", "three"):
+            await issue_key(gql, "users:read", name=name)
+        admin = gql.token("admin", ADMIN)
+        first = await gql.execute(page, token=admin)
+        cursor = first.data["apiKeys"]["pageInfo"]["endCursor"]
+        second = await gql.execute(page, {"after": cursor}, token=admin)
+        bad_cursor = await gql.execute(page, {"after": "nonsense"}, token=admin)
+
+    assert [edge["node"]["name"] for edge in first.data["apiKeys"]["edges"]] == ["one", "two"]
+    assert first.data["apiKeys"]["pageInfo"]["hasNextPage"] is True
+    assert [edge["node"]["name"] for edge in second.data["apiKeys"]["edges"]] == ["three"]
+    assert second.data["apiKeys"]["pageInfo"]["hasNextPage"] is False
+    assert bad_cursor.codes == ["BAD_USER_INPUT"]
