@@ -5,7 +5,9 @@ at creation and only ``HMAC-SHA256(pepper, secret)`` is stored, so a database du
 be replayed, and the comparison is constant-time. The ``mfk_`` prefix makes leaked keys easy to
 recognise for secret scanners and for the query-string refusal.
 
-Lookups are cached in the shared cache (Redis when configured). A revocation deletes the cached
+Lookups are cached in the shared cache when there is one (Redis); without Redis they are not
+cached at all, since a per-process cache could not hear of a revocation made by the CLI or by
+another worker. A revocation deletes the cached
 entry and also leaves a revocation marker that every lookup checks, because another process may
 be about to write back an entry it read from the database just before the revocation committed:
 the marker outlives any such entry, so every gateway sharing the Redis refuses the key at once.
@@ -147,7 +149,7 @@ class ApiKeys:
         self,
         *,
         database: Database,
-        cache: Cache,
+        cache: Cache | None,
         pepper: bytes,
         cache_seconds: float = 60.0,
         touch_interval: timedelta = timedelta(minutes=1),
@@ -200,7 +202,7 @@ class ApiKeys:
 
     async def revoke(self, key_id: str) -> ApiKeyRecord | None:
         record = await store.revoke_api_key(self._database, key_id)
-        if record is not None:
+        if record is not None and self._cache is not None:
             # The marker first: from here on no process accepts the key, whatever it cached.
             await self._cache.set(
                 self._revoked_key(key_id), b"1", ttl_seconds=self._cache_seconds * 2 + 5
@@ -221,7 +223,9 @@ class ApiKeys:
             cached.secret_hash, hash_secret(self._pepper, secret)
         ):
             raise AuthenticationError(_INVALID)
-        if cached.revoked or await self._cache.get(self._revoked_key(key_id)) is not None:
+        if cached.revoked or (
+            self._cache is not None and await self._cache.get(self._revoked_key(key_id)) is not None
+        ):
             raise AuthenticationError("API key revoked")
         if cached.expires_at is not None and cached.expires_at <= time.time():
             raise AuthenticationError("API key expired")
@@ -234,16 +238,18 @@ class ApiKeys:
         )
 
     async def _lookup(self, key_id: str) -> _CachedKey | None:
-        raw = await self._cache.get(self._entry_key(key_id))
-        if raw is not None:
-            return _CachedKey.decode(raw)
+        if self._cache is not None:
+            raw = await self._cache.get(self._entry_key(key_id))
+            if raw is not None:
+                return _CachedKey.decode(raw)
         record = await store.api_key_by_key_id(self._database, key_id)
         if record is None:
             return None
         entry = _CachedKey.of(record)
-        await self._cache.set(
-            self._entry_key(key_id), entry.encode(), ttl_seconds=self._cache_seconds
-        )
+        if self._cache is not None:
+            await self._cache.set(
+                self._entry_key(key_id), entry.encode(), ttl_seconds=self._cache_seconds
+            )
         return entry
 
     async def _touch(self, key_id: str) -> None:

@@ -33,7 +33,7 @@ async def _service(settings: Settings) -> AsyncIterator[ApiKeys]:
         pepper = settings.api_key_pepper.get_secret_value() if settings.api_key_pepper else None
         yield ApiKeys(
             database=database,
-            cache=cache,
+            cache=cache if settings.redis_url else None,
             pepper=load_pepper(pepper, settings.data_dir),
             cache_seconds=settings.api_key_cache_seconds,
         )

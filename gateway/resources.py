@@ -101,7 +101,7 @@ async def open_resources(
         )
         api_keys = ApiKeys(
             database=database,
-            cache=cache,
+            cache=cache if settings.redis_url else None,  # a per-process cache misses revocations
             pepper=load_pepper(
                 settings.api_key_pepper.get_secret_value() if settings.api_key_pepper else None,
                 settings.data_dir,

@@ -116,3 +116,28 @@ def test_access_log_lines_never_carry_a_key_secret():
     assert "mfk_abcdefabcdef_[REDACTED]" in record.getMessage()
     assert isinstance(record.args, tuple)  # uvicorn reads them by position
     assert len(record.args) == 5
+
+
+async def test_without_redis_a_running_gateway_refuses_a_key_revoked_from_the_cli(
+    embedded: Settings,
+):
+    runner = CliRunner()
+    created = await asyncio.to_thread(
+        runner.invoke, cli, ["keys", "create", "--name", "x", "--scope", "users:read"]
+    )
+    key = created.stdout.strip()
+    application = create_app(embedded)
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application), base_url="http://gateway.test"
+        ) as client,
+    ):
+        query = {"query": "{ me { name } }"}
+        before = await client.post("/graphql", json=query, headers={"X-API-Key": key})
+        await asyncio.to_thread(runner.invoke, cli, ["keys", "revoke", parse_key(key)[0]])
+        after = await client.post("/graphql", json=query, headers={"X-API-Key": key})
+
+    assert before.status_code == 200
+    assert after.status_code == 401
+    assert after.json()["errors"][0]["message"] == "API key revoked"
