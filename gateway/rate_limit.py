@@ -99,6 +99,27 @@ def seconds_until_affordable(
     return current_ends_in + window * (1 - room / current_count)
 
 
+def seconds_until_window_ends(
+    *,
+    window: float,
+    previous_count: int,
+    previous_expires_in: float,
+    current_count: int,
+    current_expires_in: float,
+) -> float:
+    """``RateLimit-Reset``: when the current window ends and its spending starts to fade (or,
+    with nothing spent in it, when the previous window's spending has faded); 0 when idle.
+
+    The current window's counter lives for two windows (it is the "previous" one during the
+    second), so its own window ends ``current_expires_in - window`` from now.
+    """
+    if current_count:
+        return max(0.0, current_expires_in - window)
+    if previous_count:
+        return previous_expires_in
+    return 0.0
+
+
 def budget_identity(principal: Principal, client_ip: str | None) -> tuple[str, str]:
     if principal.kind is PrincipalKind.PARTNER and principal.subject:
         return ("key", principal.subject)
@@ -169,19 +190,24 @@ class Budgets:
         item = RateLimitItemPerSecond(limit, self.window_seconds, namespace="cost")
         identity = budget_identity(principal, client_ip)
         allowed = cost <= 0 or await self._limiter.hit(item, *identity, cost=cost)
-        stats = await self._limiter.get_window_stats(item, *identity)
+        # One read of the window serves both the feedback and, when refused, Retry-After.
+        window = float(item.get_expiry())
+        (
+            previous_count,
+            previous_expires_in,
+            current_count,
+            current_expires_in,
+        ) = await self._storage.get_sliding_window(item.key_for(*identity), item.get_expiry())
+        now = time.time()
+        spent = math.floor(previous_count * previous_expires_in / window + current_count)
         retry_after = 0.0
         if not allowed:
-            window = await self._storage.get_sliding_window(
-                item.key_for(*identity), item.get_expiry()
-            )
-            previous_count, previous_expires_in, current_count, current_expires_in = window
             retry_after = min(
-                2.0 * item.get_expiry(),
+                2.0 * window,
                 seconds_until_affordable(
                     cost=cost,
                     limit=limit,
-                    window=item.get_expiry(),
+                    window=window,
                     previous_count=previous_count,
                     previous_expires_in=previous_expires_in,
                     current_count=current_count,
@@ -191,8 +217,15 @@ class Budgets:
         return BudgetStatus(
             cost=cost,
             limit=limit,
-            remaining=stats.remaining,
-            reset_at=stats.reset_time,
+            remaining=max(0, limit - spent),
+            reset_at=now
+            + seconds_until_window_ends(
+                window=window,
+                previous_count=previous_count,
+                previous_expires_in=previous_expires_in,
+                current_count=current_count,
+                current_expires_in=current_expires_in,
+            ),
             allowed=allowed,
             retry_after=retry_after,
         )

@@ -32,7 +32,7 @@ async def test_every_response_reports_its_cost_and_the_budget_left(gateways: Gat
     assert datetime.fromisoformat(cost["resetAt"]).timestamp() > time.time()
     assert second.headers["RateLimit-Limit"] == "100"
     assert second.headers["RateLimit-Remaining"] == "58"
-    assert 0 < int(second.headers["RateLimit-Reset"]) <= 120
+    assert 55 <= int(second.headers["RateLimit-Reset"]) <= 60  # the 60 s window just began
 
 
 async def test_an_operation_above_the_maximum_is_refused_without_executing(

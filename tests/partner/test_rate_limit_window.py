@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -93,3 +94,11 @@ def test_an_operation_larger_than_the_budget_never_fits():
         current_count=0,
         current_expires_in=0,
     ) == float("inf")
+
+
+async def test_the_reset_is_when_the_current_window_ends(budgets: Budgets):
+    idle = await charge(budgets, 0)
+    spent = await charge(budgets, 1)
+
+    assert idle.reset_at == pytest.approx(time.time(), abs=0.5)
+    assert 0.5 < spent.reset_at - time.time() <= 1.0
