@@ -18,7 +18,9 @@ class RateLimit:
     cost: int = strawberry.field(description="Points this operation cost.")
     limit: int = strawberry.field(description="Points per window.")
     remaining: int = strawberry.field(description="Points left in the window after this one.")
-    reset_at: datetime = strawberry.field(description="When points next come back (UTC).")
+    reset_at: datetime = strawberry.field(
+        description="When the current window ends and its spending starts to fade (UTC)."
+    )
 
 
 @strawberry.type

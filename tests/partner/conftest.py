@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth.api_keys import ApiKeys
@@ -31,8 +32,24 @@ async def database(connection: AsyncConnection) -> AsyncIterator[TransactionalDa
 
 
 @pytest.fixture
+async def own_redis_keys(redis_url: str, redis_prefix: str) -> AsyncIterator[None]:
+    """Budgets live up to two windows: delete this test's keys rather than leave them behind
+    in a Redis other people's tests share (only our prefix, never FLUSHDB)."""
+    yield
+    client = Redis.from_url(redis_url)
+    try:
+        async for key in client.scan_iter(match=redis_prefix + "*"):
+            await client.delete(key)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
 def gateways(
-    settings: Settings, database: TransactionalDatabase, identity_provider: LocalIdentityProvider
+    settings: Settings,
+    database: TransactionalDatabase,
+    identity_provider: LocalIdentityProvider,
+    own_redis_keys: None,
 ) -> Gateways:
     """``async with gateways(**overrides) as gql``: a running gateway on the test's database and
     Redis prefix; several of them behave like replicas sharing PostgreSQL and Redis."""
