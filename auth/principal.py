@@ -20,6 +20,8 @@ class Principal:
     kind: PrincipalKind
     subject: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    #: A partner key's own rate-limit budget (points per window); None: the default.
+    budget: int | None = None
 
     @classmethod
     def anonymous(cls) -> Principal:

@@ -121,3 +121,19 @@ order_lines = Table(
     Index("ix_order_lines_order_id_id", "order_id", "id"),
     Index("ix_order_lines_content_id", "content_id"),
 )
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("key_id", String(32), nullable=False, unique=True, comment="Public part of the key."),
+    Column("secret_hash", String(64), nullable=False, comment="HMAC-SHA256(pepper, secret), hex."),
+    Column("name", String(200), nullable=False),
+    Column("owner", String(200), nullable=True, comment="The partner the key was issued to."),
+    Column("scopes", String(1000), nullable=False, comment="Space-separated OAuth2 scopes."),
+    Column("budget", Integer, nullable=True, comment="Points per window; null: the default."),
+    Column("created_at", UTCDateTime(), nullable=False, default=utc_now, server_default=func.now()),
+    Column("expires_at", UTCDateTime(), nullable=True),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Column("last_used_at", UTCDateTime(), nullable=True),
+)

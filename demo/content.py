@@ -46,13 +46,10 @@ from demo.faults import (
     InvalidFaults,
     add_fault_arguments,
     bad_request,
-    fault_responses,
     faults_from_arguments,
-    json_content,
-    operational_openapi,
     operational_routes,
-    schema_ref,
 )
+from demo.openapi import content_document
 
 __all__ = ["MAX_BATCH", "ContentConfig", "create_app", "item_json", "main"]
 
@@ -85,7 +82,14 @@ def create_app(config: ContentConfig | None = None) -> Starlette:
     routes = [
         injector.route("/content", api.collection),
         injector.route("/content/{id}", api.item),
-        *operational_routes(injector, openapi_document()),
+        *operational_routes(
+            injector,
+            content_document(
+                max_batch=MAX_BATCH,
+                default_limit=DEFAULT_LIMIT,
+                not_found_max_age=NOT_FOUND_MAX_AGE,
+            ),
+        ),
     ]
     app = Starlette(routes=routes)
     app.state.faults = injector
@@ -249,147 +253,6 @@ def _cursor_id(raw: str | None) -> int:
     if content_id is None or content_id < 0:
         raise _BadRequest("after must be a cursor (the id of the last item seen)")
     return content_id
-
-
-# --- OpenAPI ---------------------------------------------------------------------------------
-
-
-def openapi_document() -> dict[str, Any]:
-    """The service's OpenAPI 3.1 document, written by hand to match the routes above."""
-    paths, schemas = operational_openapi()
-    cached = {
-        "Cache-Control": {
-            "description": "max-age=<cache_max_age> (60 by default)",
-            "schema": {"type": "string"},
-        }
-    }
-    bad = json_content("Bad parameters", schema_ref("Error"))
-
-    def query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-        return {"name": name, "in": "query", "description": description, "schema": schema}
-
-    paths["/content/{id}"] = {
-        "get": {
-            "summary": "One item by id, drafts included",
-            "parameters": [
-                {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-            ],
-            "responses": {
-                "200": {**json_content("The item", schema_ref("Content")), "headers": cached},
-                "400": bad,
-                "404": {
-                    **json_content("No such item", schema_ref("Error")),
-                    "headers": {
-                        "Cache-Control": {
-                            "description": f"max-age={NOT_FOUND_MAX_AGE}",
-                            "schema": {"type": "string"},
-                        }
-                    },
-                },
-                **fault_responses(),
-            },
-        }
-    }
-    comma_list = f"Comma-separated, at most {MAX_BATCH}; not combinable with listing parameters"
-    paths["/content"] = {
-        "get": {
-            "summary": "A batch by ids or slugs, or else a page of the listing",
-            "description": (
-                "With `ids` or `slugs`: the items found, in the order asked, duplicates "
-                "collapsed, drafts included (answer: ContentBatch). Otherwise a page of the "
-                "listing in ascending id (answer: ContentPage)."
-            ),
-            "parameters": [
-                query("ids", f"Content ids. {comma_list}", {"type": "string"}),
-                query("slugs", f"Content slugs. {comma_list}", {"type": "string"}),
-                query("kind", "Listing: only this kind", {"enum": [k.value for k in ContentKind]}),
-                query("tag", "Listing: only items with this tag", {"type": "string"}),
-                query(
-                    "status",
-                    "Listing: only this status",
-                    {"enum": ["published", "draft", "any"], "default": "published"},
-                ),
-                query(
-                    "limit",
-                    "Listing: page size",
-                    {"type": "integer", "minimum": 1, "maximum": MAX_BATCH, "default": 20},
-                ),
-                query(
-                    "after",
-                    "Listing: resume after this cursor: a `nextCursor`, which is the id of "
-                    "the last item of its page (any item's id resumes after that item)",
-                    {"type": "string", "pattern": "^[0-9]+$"},
-                ),
-            ],
-            "responses": {
-                "200": {
-                    **json_content(
-                        "A batch or a page",
-                        {"oneOf": [schema_ref("ContentBatch"), schema_ref("ContentPage")]},
-                    ),
-                    "headers": cached,
-                },
-                "400": bad,
-                **fault_responses(),
-            },
-        }
-    }
-    schemas.update(_content_schemas())
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Manifold demo content service",
-            "version": "1.0.0",
-            "description": "Articles, videos and products; see the demo.content module.",
-        },
-        "paths": paths,
-        "components": {"schemas": schemas},
-    }
-
-
-def _content_schemas() -> dict[str, Any]:
-    content = {
-        "type": "object",
-        "required": [
-            "id", "slug", "kind", "title", "summary", "body", "tags", "price", "authorId",
-            "status", "publishedAt",
-        ],
-        "properties": {
-            "id": {"type": "integer"},
-            "slug": {"type": "string"},
-            "kind": {"enum": [kind.value for kind in ContentKind]},
-            "title": {"type": "string"},
-            "summary": {"type": "string"},
-            "body": {"type": "string"},
-            "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 4},
-            "price": {"oneOf": [schema_ref("Money"), {"type": "null"}]},
-            "authorId": {"type": "integer"},
-            "status": {"enum": [status.value for status in ContentStatus]},
-            "publishedAt": {"type": ["string", "null"], "format": "date-time"},
-        },
-    }  # fmt: skip
-    items = {"type": "array", "items": schema_ref("Content")}
-    return {
-        "Money": {
-            "type": "object",
-            "required": ["amount", "currency"],
-            "properties": {
-                "amount": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$"},
-                "currency": {"type": "string", "examples": [CURRENCY]},
-            },
-        },
-        "Content": content,
-        "ContentBatch": {
-            "type": "object",
-            "required": ["items"],
-            "properties": {"items": items},
-        },
-        "ContentPage": {
-            "type": "object",
-            "required": ["items", "nextCursor"],
-            "properties": {"items": items, "nextCursor": {"type": ["string", "null"]}},
-        },
-    }
 
 
 # --- command line ----------------------------------------------------------------------------

@@ -39,12 +39,8 @@ __all__ = [
     "InvalidFaults",
     "add_fault_arguments",
     "bad_request",
-    "fault_responses",
     "faults_from_arguments",
-    "json_content",
-    "operational_openapi",
     "operational_routes",
-    "schema_ref",
 ]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -251,115 +247,6 @@ def operational_routes(injector: FaultInjector, openapi: Mapping[str, Any]) -> l
         Route("/openapi.json", openapi_json, methods=["GET"]),
         *injector.control_routes(),
     ]
-
-
-def schema_ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def json_content(description: str, schema: Mapping[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def operational_openapi() -> tuple[dict[str, Any], dict[str, Any]]:
-    """The OpenAPI paths and component schemas of ``operational_routes`` (and ``Error``)."""
-    faults_schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "latency_ms": {"type": "integer", "minimum": 0, "default": 0},
-            "error_rate": {"type": "number", "minimum": 0, "maximum": 1, "default": 0},
-            "error_status": {
-                "type": "integer",
-                "minimum": 400,
-                "maximum": 599,
-                "default": 503,
-            },
-            "retry_after": {"type": ["integer", "null"], "minimum": 0, "default": None},
-            "hang": {"type": "boolean", "default": False},
-            "pad_bytes": {"type": "integer", "minimum": 0, "default": 0},
-        },
-    }
-    stats_schema = {
-        "type": "object",
-        "required": ["requests", "byRoute"],
-        "properties": {
-            "requests": {"type": "integer", "description": "API requests, faulted ones too"},
-            "byRoute": {
-                "type": "object",
-                "description": "Requests per API route template",
-                "additionalProperties": {"type": "integer"},
-            },
-        },
-    }
-    error_schema = {
-        "type": "object",
-        "required": ["error", "message"],
-        "properties": {
-            "error": {"type": "string", "examples": ["bad_request", "not_found"]},
-            "message": {"type": "string"},
-        },
-    }
-    faults = json_content("The faults now in force", schema_ref("Faults"))
-    stats = json_content("Request counters", schema_ref("Stats"))
-    paths = {
-        "/healthz": {
-            "get": {
-                "summary": "Liveness",
-                "responses": {"200": json_content("Alive", schema_ref("Health"))},
-            }
-        },
-        "/openapi.json": {
-            "get": {
-                "summary": "This document",
-                "responses": {"200": json_content("OpenAPI 3.1 document", {"type": "object"})},
-            }
-        },
-        "/_faults": {
-            "get": {"summary": "The injected faults", "responses": {"200": faults}},
-            "put": {
-                "summary": "Replace the injected faults (a missing field takes its default)",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": schema_ref("Faults")}},
-                },
-                "responses": {
-                    "200": faults,
-                    "400": json_content("Invalid faults", schema_ref("Error")),
-                },
-            },
-        },
-        "/_stats": {"get": {"summary": "API request counters", "responses": {"200": stats}}},
-        "/_stats/reset": {
-            "post": {"summary": "Zero the counters", "responses": {"200": stats}},
-        },
-    }
-    schemas = {
-        "Error": error_schema,
-        "Faults": faults_schema,
-        "Stats": stats_schema,
-        "Health": {
-            "type": "object",
-            "required": ["status"],
-            "properties": {"status": {"const": "ok"}},
-        },
-    }
-    return paths, schemas
-
-
-def fault_responses() -> dict[str, Any]:
-    """The answers any faulted API route may give besides its own."""
-    return {
-        "default": {
-            **json_content("An injected fault (status set in /_faults)", schema_ref("Error")),
-            "headers": {
-                "Retry-After": {
-                    "description": "Seconds, when the faults set retry_after",
-                    "schema": {"type": "integer"},
-                }
-            },
-        }
-    }
 
 
 # --- command line and environment -------------------------------------------------------------

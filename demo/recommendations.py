@@ -48,13 +48,10 @@ from demo.faults import (
     InvalidFaults,
     add_fault_arguments,
     bad_request,
-    fault_responses,
     faults_from_arguments,
-    json_content,
-    operational_openapi,
     operational_routes,
-    schema_ref,
 )
+from demo.openapi import recommendations_document
 
 __all__ = ["MAX_LIMIT", "MAX_USERS", "Recommendation", "RecommendationsConfig", "create_app"]
 
@@ -207,89 +204,19 @@ def create_app(config: RecommendationsConfig | None = None) -> Starlette:
     app = Starlette(
         routes=[
             injector.route("/recommendations", recommendations),
-            *operational_routes(injector, openapi_document()),
+            *operational_routes(
+                injector,
+                recommendations_document(
+                    max_users=MAX_USERS,
+                    max_limit=MAX_LIMIT,
+                    default_limit=DEFAULT_LIMIT,
+                    cache_max_age=CACHE_MAX_AGE,
+                ),
+            ),
         ]
     )
     app.state.faults = injector
     return app
-
-
-def openapi_document() -> dict[str, Any]:
-    """The service's OpenAPI 3.1 document, written by hand to match the route above."""
-    paths, schemas = operational_openapi()
-    paths["/recommendations"] = {
-        "get": {
-            "summary": "Recommendations for a batch of users",
-            "description": (
-                "One entry per distinct user id asked for; users without purchases get the "
-                "most-bought products (reason `Popular`). Scores are in (0, 1], sorted "
-                "descending, ties by content id."
-            ),
-            "parameters": [
-                {
-                    "name": "user_ids",
-                    "in": "query",
-                    "required": True,
-                    "description": f"Comma-separated positive user ids, at most {MAX_USERS}",
-                    "schema": {"type": "string"},
-                },
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "description": "Most recommendations per user",
-                    "schema": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": MAX_LIMIT,
-                        "default": DEFAULT_LIMIT,
-                    },
-                },
-            ],
-            "responses": {
-                "200": {
-                    **json_content("Per-user recommendations", schema_ref("Recommendations")),
-                    "headers": {
-                        "Cache-Control": {
-                            "description": f"max-age={CACHE_MAX_AGE}",
-                            "schema": {"type": "string"},
-                        }
-                    },
-                },
-                "400": json_content("Bad parameters", schema_ref("Error")),
-                **fault_responses(),
-            },
-        }
-    }
-    schemas["Recommendation"] = {
-        "type": "object",
-        "required": ["contentId", "score", "reason"],
-        "properties": {
-            "contentId": {"type": "integer"},
-            "score": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-            "reason": {"type": "string"},
-        },
-    }
-    schemas["Recommendations"] = {
-        "type": "object",
-        "required": ["results"],
-        "properties": {
-            "results": {
-                "type": "object",
-                "description": "User id (as a string) -> that user's recommendations",
-                "additionalProperties": {"type": "array", "items": schema_ref("Recommendation")},
-            }
-        },
-    }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Manifold demo recommendations service",
-            "version": "1.0.0",
-            "description": "Co-occurrence and tag similarity; see demo.recommendations.",
-        },
-        "paths": paths,
-        "components": {"schemas": schemas},
-    }
 
 
 def main(argv: Sequence[str] | None = None) -> None:

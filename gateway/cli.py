@@ -24,7 +24,9 @@ from datasources.seed import seed_database
 from datasources.tables import users
 from demo import content, recommendations
 from demo.serve import serving
+from gateway.keys_cli import keys_app
 from gateway.log import configure_logging
+from gateway.redaction import uvicorn_log_config
 from gateway.schema_check import compare
 from gateway.settings import Settings, get_settings
 from schema import build_schema
@@ -39,6 +41,7 @@ db_app = typer.Typer(help="Database migrations and seed data.", no_args_is_help=
 schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(schema_app, name="schema")
+app.add_typer(keys_app, name="keys")
 
 DEMO_USERS = 200
 DEMO_ORDERS_PER_USER = 5
@@ -58,6 +61,7 @@ def _serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        log_config=uvicorn_log_config(),  # API keys in refused URLs never reach the access log
     )
 
 

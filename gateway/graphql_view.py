@@ -114,7 +114,11 @@ class GraphQLView(GraphQL[Context, None]):
         async def principal() -> Principal:
             """Authenticated once per request, and only when an operation gets that far."""
             if not principals:
-                principals.append(await self.resources.authenticator.authenticate(request.headers))
+                principals.append(
+                    await self.resources.authenticator.authenticate(
+                        request.headers, request.query_params
+                    )
+                )
             return principals[0]
 
         async def make_context(
@@ -155,6 +159,8 @@ class GraphQLView(GraphQL[Context, None]):
             request_id=request_id,
             deadline=deadline,
             prepared=prepared,
+            budgets=self.resources.budgets,
+            api_keys=self.resources.api_keys,
         )
 
     def respond(

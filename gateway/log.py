@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from contextvars import ContextVar
 
+from gateway.redaction import RedactApiKeys
+
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s [request_id=%(request_id)s] %(message)s"
@@ -30,5 +32,6 @@ def configure_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactApiKeys())
     root.addHandler(handler)
     root.setLevel(level)

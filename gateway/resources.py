@@ -11,17 +11,22 @@ from dataclasses import dataclass
 import certifi
 import httpx
 
+from auth.api_keys import ApiKeys, load_pepper
 from auth.credentials import Authenticator
 from auth.dev_issuer import DEV_ISSUER, DevIssuer
+from auth.introspection import TokenIntrospector
 from auth.jwks import KeySource, RemoteJwksSource
 from auth.tokens import TokenValidator
 from datasources.cache import Cache, create_cache
 from datasources.db import Database, create_engine
 from datasources.loaders import Backends
+from gateway.cost import CostModel
 from gateway.metrics import Metrics
+from gateway.rate_limit import Budgets
 from gateway.settings import Settings
 from gateway.upstreams import Upstreams, open_upstreams
 from schema import ManifoldSchema, build_schema
+from schema.rate_limit import FREE_TYPES
 
 logger = logging.getLogger("manifold")
 
@@ -38,6 +43,8 @@ class Resources:
     authenticator: Authenticator
     key_source: KeySource
     dev_issuer: DevIssuer | None
+    api_keys: ApiKeys
+    budgets: Budgets | None
 
 
 def _identity(
@@ -104,6 +111,18 @@ async def open_resources(
             algorithms=algorithms,
             leeway_seconds=settings.oauth_leeway_seconds,
         )
+        api_keys = ApiKeys(
+            database=database,
+            cache=cache if settings.redis_url else None,  # a per-process cache misses revocations
+            pepper=load_pepper(
+                settings.api_key_pepper.get_secret_value() if settings.api_key_pepper else None,
+                settings.data_dir,
+            ),
+            cache_seconds=settings.api_key_cache_seconds,
+        )
+        budgets = _budgets(settings)
+        if budgets is not None:
+            stack.push_async_callback(budgets.close)
         yield Resources(
             settings=settings,
             metrics=metrics,
@@ -121,7 +140,50 @@ async def open_resources(
                 recommendations=upstreams.recommendations,
                 metrics=metrics.datasources,
             ),
-            authenticator=Authenticator(validator=validator),
+            authenticator=Authenticator(
+                validator=validator,
+                api_keys=api_keys,
+                introspector=_introspector(settings, http, cache),
+            ),
             key_source=key_source,
             dev_issuer=dev_issuer,
+            api_keys=api_keys,
+            budgets=budgets,
         )
+
+
+def _budgets(settings: Settings) -> Budgets | None:
+    if not settings.rate_limit_enabled:
+        return None
+    return Budgets(
+        redis_url=settings.redis_url,
+        prefix=settings.redis_prefix,
+        default_budget=settings.rate_limit_budget,
+        window_seconds=settings.rate_limit_window_seconds,
+        max_cost=settings.cost_max_per_operation,
+        model=CostModel(
+            default_first=settings.cost_default_first,
+            mutation_base=settings.cost_mutation_base,
+            free_types=FREE_TYPES,
+        ),
+    )
+
+
+def _introspector(
+    settings: Settings, client: httpx.AsyncClient, cache: Cache
+) -> TokenIntrospector | None:
+    if settings.oauth_introspection_url is None:
+        return None
+    if not settings.oauth_client_id or settings.oauth_client_secret is None:
+        raise RuntimeError(
+            "GATEWAY_OAUTH_INTROSPECTION_URL needs GATEWAY_OAUTH_CLIENT_ID and "
+            "GATEWAY_OAUTH_CLIENT_SECRET"
+        )
+    return TokenIntrospector(
+        client=client,
+        url=settings.oauth_introspection_url,
+        client_id=settings.oauth_client_id,
+        client_secret=settings.oauth_client_secret.get_secret_value(),
+        cache=cache,
+        cache_seconds=settings.oauth_introspection_cache_seconds,
+    )

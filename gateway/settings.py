@@ -91,6 +91,31 @@ class Settings(BaseSettings):
     api_key_pepper: SecretStr | None = Field(
         default=None, description="Server-side pepper for hashing partner API key secrets."
     )
+    api_key_cache_seconds: float = Field(
+        default=60.0, gt=0, description="How long a key lookup stays in the shared cache."
+    )
+
+    rate_limit_enabled: bool = True
+    rate_limit_budget: int = Field(
+        default=10_000,
+        ge=1,
+        description="Cost points per window per principal (keys may override).",
+    )
+    rate_limit_window_seconds: int = Field(default=3600, ge=1)
+    cost_max_per_operation: int = Field(
+        default=5_000, ge=1, description="Operations estimated above this are refused unexecuted."
+    )
+    cost_default_first: int = Field(
+        default=20, ge=1, description="`first` assumed for a list argument without a default."
+    )
+    cost_mutation_base: int = Field(default=10, ge=0)
+
+    oauth_introspection_url: str | None = Field(
+        default=None, description="RFC 7662 endpoint for opaque (non-JWT) bearer tokens."
+    )
+    oauth_client_id: str | None = None
+    oauth_client_secret: SecretStr | None = None
+    oauth_introspection_cache_seconds: float = Field(default=60.0, ge=0)
 
     graphiql: bool | None = Field(default=None, description="Unset: on in dev, off in prod.")
     introspection: bool | None = Field(default=None, description="Unset: on in dev, off in prod.")
@@ -208,6 +233,17 @@ class Settings(BaseSettings):
             problems.append("GATEWAY_OAUTH_ISSUER and GATEWAY_OAUTH_JWKS_URL must be set")
         if self.oauth_jwks_url and not self.oauth_jwks_url.startswith("https://"):
             problems.append("GATEWAY_OAUTH_JWKS_URL must use https")
+        if self.api_key_pepper is None:
+            problems.append("GATEWAY_API_KEY_PEPPER must be set")
+        if self.oauth_introspection_url is not None and (
+            not self.oauth_introspection_url.startswith("https://")
+            or not self.oauth_client_id
+            or self.oauth_client_secret is None
+        ):
+            problems.append(
+                "GATEWAY_OAUTH_INTROSPECTION_URL must use https, with GATEWAY_OAUTH_CLIENT_ID "
+                "and GATEWAY_OAUTH_CLIENT_SECRET"
+            )
         for name, value in self:
             if isinstance(value, SecretStr) and (
                 value.get_secret_value().strip().lower() in _PLACEHOLDER_SECRETS

@@ -12,12 +12,15 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from schema.api_keys import ApiKeysMutation, ApiKeysQuery
+from schema.budget import CostBudgetExtension
 from schema.content import Content, ContentQuery
 from schema.errors import is_unexpected
 from schema.introspection import NoIntrospection
 from schema.nodes import NodeQuery
 from schema.orders import Order, OrdersQuery
 from schema.prepared import DocumentCaches, PreparedOperation
+from schema.rate_limit import RateLimitQuery
 from schema.recommendations import RecommendationsQuery
 from schema.users import User, UsersQuery
 
@@ -28,8 +31,18 @@ DOCUMENT_CACHE_SIZE = 1024
 
 
 Query = merge_types(
-    "Query", (NodeQuery, UsersQuery, OrdersQuery, ContentQuery, RecommendationsQuery)
+    "Query",
+    (
+        NodeQuery,
+        UsersQuery,
+        OrdersQuery,
+        ContentQuery,
+        RecommendationsQuery,
+        ApiKeysQuery,
+        RateLimitQuery,
+    ),
 )
+Mutation = merge_types("Mutation", (ApiKeysMutation,))
 
 
 class ManifoldSchema(strawberry.Schema):
@@ -61,7 +74,8 @@ def build_schema(
         maxsize=DOCUMENT_CACHE_SIZE, max_validation_errors=max_validation_errors
     )
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        lambda: PreparedOperation(caches)
+        lambda: PreparedOperation(caches),
+        CostBudgetExtension,  # prices and charges each operation; refused ones never execute
     ]
     extra_rules: list[type[ASTValidationRule]] = []
     if not introspection:
@@ -69,6 +83,7 @@ def build_schema(
         extensions.append(lambda: AddValidationRules([NoIntrospection]))
     schema = ManifoldSchema(
         query=Query,
+        mutation=Mutation,
         types=[User, Order, Content],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),

@@ -8,9 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from auth.api_keys import ApiKeys
 from auth.principal import Principal
 from datasources.loaders import Loaders
 from datasources.resilience import Deadline
+from gateway.rate_limit import Budgets, BudgetStatus
 from schema.prepared import PreparedDocument
 
 
@@ -25,3 +27,8 @@ class Context:
     deadline: Deadline
     #: The document the protocol layer already parsed (and maybe validated), if any.
     prepared: PreparedDocument | None = None
+    #: Cost budgets; None turns cost checks off (schemas run without a gateway, in tests).
+    budgets: Budgets | None = None
+    api_keys: ApiKeys | None = None
+    #: Set by the cost extension before execution, read by the ``rateLimit`` field.
+    cost: BudgetStatus | None = None

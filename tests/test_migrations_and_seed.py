@@ -169,7 +169,13 @@ async def test_upgrade_of_a_fresh_sqlite_file_matches_the_tables(tmp_path):
     await upgrade_database(url)  # already at head: nothing to do
 
     assert await schema_diff(url) == []
-    assert await table_names(url) == {"alembic_version", "users", "orders", "order_lines"}
+    assert await table_names(url) == {
+        "alembic_version",
+        "users",
+        "orders",
+        "order_lines",
+        "api_keys",
+    }
 
 
 async def test_concurrent_upgrades_of_one_sqlite_file_take_turns(tmp_path):

@@ -1,0 +1,273 @@
+"""Partner API keys: ``mfk_<key id>_<secret>``, checked against an HMAC of the secret.
+
+The key id is public (it names the key in logs, the CLI and budgets); the secret is shown once
+at creation and only ``HMAC-SHA256(pepper, secret)`` is stored, so a database dump alone cannot
+be replayed, and the comparison is constant-time. The ``mfk_`` prefix makes leaked keys easy to
+recognise for secret scanners and for the query-string refusal.
+
+Lookups are cached in the shared cache when there is one (Redis); without Redis they are not
+cached at all, since a per-process cache could not hear of a revocation made by the CLI or by
+another worker. A revocation deletes the cached
+entry and also leaves a revocation marker that every lookup checks, because another process may
+be about to write back an entry it read from the database just before the revocation committed:
+the marker outlives any such entry, so every gateway sharing the Redis refuses the key at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import string
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from auth.principal import Principal, PrincipalKind
+from auth.scopes import Scope
+from datasources import api_keys as store
+from datasources.api_keys import ApiKeyRecord
+from datasources.cache import Cache
+from datasources.db import Database
+from datasources.pagination import Page, check_first
+from datasources.tables import utc_now
+from gateway.errors import AuthenticationError, BadUserInputError
+
+__all__ = [
+    "KEY_PREFIX",
+    "ApiKeys",
+    "CreatedApiKey",
+    "format_key",
+    "load_pepper",
+    "looks_like_api_key",
+    "parse_key",
+]
+
+KEY_PREFIX = "mfk_"
+KEY_ID_LENGTH = 12
+SECRET_LENGTH = 40  # ~238 bits from 62 symbols
+PEPPER_FILE_NAME = "api-key-pepper"
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+_KEY_PATTERN = re.compile(r"mfk_([a-z0-9]{12})_([A-Za-z0-9]{40})", re.ASCII)
+_INVALID = "invalid API key"
+
+
+def looks_like_api_key(value: str) -> bool:
+    return value.startswith(KEY_PREFIX)
+
+
+def format_key(key_id: str, secret: str) -> str:
+    return f"{KEY_PREFIX}{key_id}_{secret}"
+
+
+def parse_key(presented: str) -> tuple[str, str]:
+    """The key id and secret of a well-formed key; anything else is a 401."""
+    match = _KEY_PATTERN.fullmatch(presented.strip())
+    if match is None:
+        raise AuthenticationError("malformed API key: expected mfk_<key id>_<secret>")
+    return match.group(1), match.group(2)
+
+
+def load_pepper(configured: str | None, data_dir: Path) -> bytes:
+    """The configured pepper, or in development one kept in ``data_dir`` so that keys made by
+    ``gateway keys create`` keep working across restarts and workers (prod requires one set)."""
+    if configured:
+        return configured.encode()
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = data_dir / PEPPER_FILE_NAME
+    if not path.exists():
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another worker created it first
+        else:
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(32))
+    return path.read_text(encoding="ascii").strip().encode()
+
+
+def hash_secret(pepper: bytes, secret: str) -> str:
+    return hmac.new(pepper, secret.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedApiKey:
+    """A new key: ``key`` is the only time the plaintext exists outside the caller."""
+
+    key: str
+    record: ApiKeyRecord
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedKey:
+    secret_hash: str
+    scopes: tuple[str, ...]
+    budget: int | None
+    expires_at: float | None
+    revoked: bool
+
+    def encode(self) -> bytes:
+        return json.dumps(
+            [self.secret_hash, self.scopes, self.budget, self.expires_at, self.revoked]
+        ).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> _CachedKey:
+        secret_hash, scopes, budget, expires_at, revoked = json.loads(raw)
+        return cls(secret_hash, tuple(scopes), budget, expires_at, bool(revoked))
+
+    @classmethod
+    def of(cls, record: ApiKeyRecord) -> _CachedKey:
+        return cls(
+            secret_hash=record.secret_hash,
+            scopes=record.scopes,
+            budget=record.budget,
+            expires_at=None if record.expires_at is None else record.expires_at.timestamp(),
+            revoked=record.revoked_at is not None,
+        )
+
+
+def _check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    known = {str(scope) for scope in Scope}
+    unknown = sorted(set(scopes) - known)
+    if unknown:
+        raise BadUserInputError(f"unknown scope(s): {', '.join(unknown)}")
+    if not scopes:
+        raise BadUserInputError("a key needs at least one scope")
+    return tuple(sorted(set(scopes)))
+
+
+class ApiKeys:
+    """Creates, lists, revokes and authenticates partner keys."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        cache: Cache | None,
+        pepper: bytes,
+        cache_seconds: float = 60.0,
+        touch_interval: timedelta = timedelta(minutes=1),
+    ) -> None:
+        if not pepper:
+            raise ValueError("the API key pepper must not be empty")
+        self._database = database
+        self._cache = cache
+        self._pepper = pepper
+        self._cache_seconds = cache_seconds
+        self._touch_interval = touch_interval
+        self._touched: dict[str, float] = {}
+
+    async def create(
+        self,
+        *,
+        name: str,
+        scopes: list[str] | tuple[str, ...],
+        owner: str | None = None,
+        budget: int | None = None,
+        expires_at: datetime | None = None,
+    ) -> CreatedApiKey:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise BadUserInputError("name must be 1 to 200 characters")
+        if owner is not None and len(owner) > 200:
+            raise BadUserInputError("owner must be at most 200 characters")
+        if budget is not None and budget < 1:
+            raise BadUserInputError("budget must be a positive number of points")
+        if expires_at is not None:
+            if expires_at.tzinfo is None:
+                raise BadUserInputError("expiresAt must carry a time zone")
+            if expires_at <= utc_now():
+                raise BadUserInputError("expiresAt must be in the future")
+        key_id = "".join(
+            secrets.choice(string.ascii_lowercase + string.digits) for _ in range(KEY_ID_LENGTH)
+        )
+        secret = "".join(secrets.choice(_ALPHANUMERIC) for _ in range(SECRET_LENGTH))
+        record = await store.insert_api_key(
+            self._database,
+            key_id=key_id,
+            secret_hash=hash_secret(self._pepper, secret),
+            name=name,
+            owner=owner,
+            scopes=_check_scopes(scopes),
+            budget=budget,
+            expires_at=expires_at,
+        )
+        return CreatedApiKey(key=format_key(key_id, secret), record=record)
+
+    async def revoke(self, key_id: str) -> ApiKeyRecord | None:
+        record = await store.revoke_api_key(self._database, key_id)
+        if record is not None and self._cache is not None:
+            # The marker first: from here on no process accepts the key, whatever it cached.
+            await self._cache.set(
+                self._revoked_key(key_id), b"1", ttl_seconds=self._cache_seconds * 2 + 5
+            )
+            await self._cache.delete(self._entry_key(key_id))
+        return record
+
+    async def page(self, *, first: int | None, after: str | None) -> Page[ApiKeyRecord]:
+        after_id = None if after is None else store.parse_api_key_cursor(after)
+        return await store.list_api_keys(
+            self._database, first=check_first(first), after_id=after_id
+        )
+
+    async def authenticate(self, presented: str) -> Principal:
+        key_id, secret = parse_key(presented)
+        cached = await self._lookup(key_id)
+        if cached is None or not hmac.compare_digest(
+            cached.secret_hash, hash_secret(self._pepper, secret)
+        ):
+            raise AuthenticationError(_INVALID)
+        if cached.revoked or (
+            self._cache is not None and await self._cache.get(self._revoked_key(key_id)) is not None
+        ):
+            raise AuthenticationError("API key revoked")
+        if cached.expires_at is not None and cached.expires_at <= time.time():
+            raise AuthenticationError("API key expired")
+        await self._touch(key_id)
+        return Principal(
+            kind=PrincipalKind.PARTNER,
+            subject=key_id,
+            scopes=frozenset(cached.scopes),
+            budget=cached.budget,
+        )
+
+    async def _lookup(self, key_id: str) -> _CachedKey | None:
+        if self._cache is not None:
+            raw = await self._cache.get(self._entry_key(key_id))
+            if raw is not None:
+                return _CachedKey.decode(raw)
+        record = await store.api_key_by_key_id(self._database, key_id)
+        if record is None:
+            return None
+        entry = _CachedKey.of(record)
+        if self._cache is not None:
+            await self._cache.set(
+                self._entry_key(key_id), entry.encode(), ttl_seconds=self._cache_seconds
+            )
+        return entry
+
+    async def _touch(self, key_id: str) -> None:
+        """``last_used_at`` at most once per interval: throttled here, and in SQL for all
+        processes."""
+        now = time.monotonic()
+        last = self._touched.get(key_id)
+        if last is not None and now - last < self._touch_interval.total_seconds():
+            return
+        self._touched[key_id] = now
+        if len(self._touched) > 10_000:
+            self._touched.clear()
+        await store.touch_api_key(self._database, key_id, interval=self._touch_interval)
+
+    @staticmethod
+    def _entry_key(key_id: str) -> str:
+        return f"apikey:{key_id}"
+
+    @staticmethod
+    def _revoked_key(key_id: str) -> str:
+        return f"apikey-revoked:{key_id}"

@@ -1,0 +1,109 @@
+"""Opaque (non-JWT) bearer tokens, validated by the issuer's RFC 7662 introspection endpoint.
+
+The gateway authenticates to the endpoint with client credentials (HTTP Basic, RFC 7662 §2.1).
+Active results are cached under a hash of the token (never the token itself) for at most the
+configured time and never past the token's ``exp``, so a cached answer cannot outlive the token.
+Inactive answers are not cached: a refusal costs the caller, not the next legitimate request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+
+import httpx
+
+from auth.principal import Principal, PrincipalKind
+from auth.scopes import parse_scopes
+from datasources.cache import Cache
+from gateway.errors import AuthenticationError
+
+__all__ = ["TokenIntrospector", "looks_like_jwt"]
+
+logger = logging.getLogger("manifold.auth")
+
+_BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def looks_like_jwt(token: str) -> bool:
+    """Three non-empty base64url segments (a JWS compact serialization); others are opaque."""
+    parts = token.split(".")
+    return len(parts) == 3 and all(part and set(part) <= _BASE64URL for part in parts)
+
+
+class TokenIntrospector:
+    def __init__(
+        self,
+        *,
+        client: httpx.AsyncClient,
+        url: str,
+        client_id: str,
+        client_secret: str,
+        cache: Cache,
+        cache_seconds: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._url = url
+        self._auth = httpx.BasicAuth(client_id, client_secret)
+        self._cache = cache
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+
+    async def validate(self, token: str) -> Principal:
+        cache_key = "introspection:" + hashlib.sha256(token.encode()).hexdigest()
+        cached = await self._cache.get(cache_key)
+        if cached is not None:
+            subject, scopes, expires_at = json.loads(cached)
+            if expires_at is None or expires_at > self._clock():
+                return Principal(PrincipalKind.USER, subject, frozenset(scopes))
+        claims = await self._introspect(token)
+        if claims.get("active") is not True:
+            raise AuthenticationError("invalid token: not active")
+        expires_at = claims.get("exp")
+        if expires_at is not None and not isinstance(expires_at, int | float):
+            raise AuthenticationError("invalid token: invalid claim exp")
+        now = self._clock()
+        if expires_at is not None and expires_at <= now:
+            raise AuthenticationError("invalid token: expired")
+        subject = claims.get("sub") or claims.get("client_id")
+        if not isinstance(subject, str) or not subject:
+            raise AuthenticationError("invalid token: missing claim sub")
+        scope = claims.get("scope")
+        if scope is not None and not isinstance(scope, str):
+            raise AuthenticationError("invalid token: invalid claim scope")
+        scopes = parse_scopes(scope)
+        ttl = (
+            self._cache_seconds
+            if expires_at is None
+            else min(self._cache_seconds, expires_at - now)
+        )
+        if ttl > 0:
+            payload = json.dumps([subject, sorted(scopes), expires_at]).encode()
+            await self._cache.set(cache_key, payload, ttl_seconds=ttl)
+        return Principal(PrincipalKind.USER, subject, scopes)
+
+    async def _introspect(self, token: str) -> dict[str, object]:
+        try:
+            response = await self._client.post(
+                self._url,
+                data={"token": token, "token_type_hint": "access_token"},
+                auth=self._auth,
+                headers={"Accept": "application/json"},
+            )
+        except httpx.HTTPError as error:
+            logger.warning("token introspection failed: %s", type(error).__name__)
+            raise AuthenticationError("invalid token: could not be verified") from None
+        if response.status_code != 200:
+            logger.warning("token introspection answered HTTP %s", response.status_code)
+            raise AuthenticationError("invalid token: could not be verified")
+        try:
+            claims = response.json()
+        except ValueError:
+            raise AuthenticationError("invalid token: could not be verified") from None
+        if not isinstance(claims, dict):
+            raise AuthenticationError("invalid token: could not be verified")
+        return claims

@@ -1,0 +1,152 @@
+"""Rows of the ``api_keys`` table: partner keys, stored as a hash of their secret."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from datasources.db import Database
+from datasources.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from datasources.sql import AnyRow
+from datasources.tables import api_keys, utc_now
+
+API_KEY_CURSOR = "api-key"
+
+_COLUMNS = (
+    api_keys.c.id,
+    api_keys.c.key_id,
+    api_keys.c.secret_hash,
+    api_keys.c.name,
+    api_keys.c.owner,
+    api_keys.c.scopes,
+    api_keys.c.budget,
+    api_keys.c.created_at,
+    api_keys.c.expires_at,
+    api_keys.c.revoked_at,
+    api_keys.c.last_used_at,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    id: int
+    key_id: str
+    secret_hash: str
+    name: str
+    owner: str | None
+    scopes: tuple[str, ...]
+    budget: int | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+def _record(row: AnyRow) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        id=row.id,
+        key_id=row.key_id,
+        secret_hash=row.secret_hash,
+        name=row.name,
+        owner=row.owner,
+        scopes=tuple(row.scopes.split()),
+        budget=row.budget,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+async def insert_api_key(
+    database: Database,
+    *,
+    key_id: str,
+    secret_hash: str,
+    name: str,
+    owner: str | None,
+    scopes: tuple[str, ...],
+    budget: int | None,
+    expires_at: datetime | None,
+) -> ApiKeyRecord:
+    statement = (
+        api_keys.insert()
+        .values(
+            key_id=key_id,
+            secret_hash=secret_hash,
+            name=name,
+            owner=owner,
+            scopes=" ".join(scopes),
+            budget=budget,
+            created_at=utc_now(),
+            expires_at=expires_at,
+        )
+        .returning(*_COLUMNS)
+    )
+    async with database.transaction() as connection:
+        row = (await connection.execute(statement)).one()
+    return _record(row)
+
+
+async def api_key_by_key_id(database: Database, key_id: str) -> ApiKeyRecord | None:
+    query = select(*_COLUMNS).where(api_keys.c.key_id == key_id)
+    async with database.connect() as connection:
+        row = (await connection.execute(query)).one_or_none()
+    return None if row is None else _record(row)
+
+
+async def revoke_api_key(database: Database, key_id: str) -> ApiKeyRecord | None:
+    """Mark a key revoked (idempotent: the first revocation time is kept)."""
+    statement = (
+        update(api_keys)
+        .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=utc_now())
+    )
+    async with database.transaction() as connection:
+        await connection.execute(statement)
+        row = (
+            await connection.execute(select(*_COLUMNS).where(api_keys.c.key_id == key_id))
+        ).one_or_none()
+    return None if row is None else _record(row)
+
+
+async def touch_api_key(database: Database, key_id: str, *, interval: timedelta) -> None:
+    """Record a use, unless one was recorded less than ``interval`` ago (by any process)."""
+    now = utc_now()
+    statement = (
+        update(api_keys)
+        .where(
+            api_keys.c.key_id == key_id,
+            or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at < now - interval),
+        )
+        .values(last_used_at=now)
+    )
+    async with database.transaction() as connection:
+        await connection.execute(statement)
+
+
+def parse_api_key_cursor(cursor: str) -> int:
+    (row_id,) = decode_cursor(API_KEY_CURSOR, cursor, 1)
+    if not isinstance(row_id, int):
+        raise invalid_cursor()
+    return row_id
+
+
+async def list_api_keys(
+    database: Database, *, first: int, after_id: int | None
+) -> Page[ApiKeyRecord]:
+    """Keys in creation order (keyset on the row id)."""
+    query = select(*_COLUMNS).order_by(api_keys.c.id).limit(first + 1)
+    if after_id is not None:
+        query = query.where(api_keys.c.id > after_id)
+    async with database.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    records = [_record(row) for row in rows[:first]]
+    return Page(
+        items=records,
+        cursors=[encode_cursor(API_KEY_CURSOR, [record.id]) for record in records],
+        has_next_page=len(rows) > first,
+        has_previous_page=after_id is not None,
+    )

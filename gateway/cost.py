@@ -1,0 +1,180 @@
+"""The static cost of an operation, computed from its document and the schema before execution.
+
+The model (documented for partners in the README):
+
+* a field whose type is an object, interface or union (or a list of them) costs 1, plus its
+  selections' cost times the field's multiplier; scalar and enum fields cost 0;
+* the multiplier of a field with a ``first`` argument is that argument's value (a literal or a
+  variable), else the argument's schema default, else ``default_first``; of a field with an
+  ``ids`` list argument it is the list's length; otherwise 1;
+* fragments and inline fragments add their selections' cost (an upper bound for abstract types:
+  every type condition is counted);
+* a mutation adds ``mutation_base`` to its selections' cost; introspection fields (``__schema``,
+  ``__type``) and fields returning a type in ``free_types`` cost nothing.
+
+It is driven only by argument names and return types, so new fields are priced without being
+listed anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    Undefined,
+    get_named_type,
+    get_nullable_type,
+    is_composite_type,
+    is_list_type,
+)
+from graphql.execution.values import VariableValues, get_variable_values
+from graphql.utilities.coerce_input_value import coerce_default_value, coerce_input_literal
+
+__all__ = ["CostModel", "operation_cost"]
+
+FIRST_ARGUMENT = "first"
+IDS_ARGUMENT = "ids"
+
+
+@dataclass(frozen=True, slots=True)
+class CostModel:
+    default_first: int = 20
+    mutation_base: int = 10
+    free_types: frozenset[str] = field(default_factory=frozenset)
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    *,
+    operation_name: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+    model: CostModel | None = None,
+) -> int:
+    """The cost of the operation ``operation_name`` selects (0 when it names none)."""
+    model = model or CostModel()
+    operation = _operation(document, operation_name)
+    if operation is None:
+        return 0
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return 0
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    walker = _Walker(schema, fragments, _coerced(schema, operation, variables or {}), model)
+    cost = walker.selection_set(operation.selection_set, root, frozenset())
+    if operation.operation is OperationType.MUTATION:
+        cost += model.mutation_base
+    return cost
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((op for op in operations if op.name is not None and op.name.value == name), None)
+
+
+def _coerced(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, raw: Mapping[str, Any]
+) -> VariableValues | None:
+    """Variables with their defaults applied; None when they do not coerce (execution will
+    refuse them anyway, and the estimate then falls back to argument defaults)."""
+    coerced = get_variable_values(schema, operation.variable_definitions or (), dict(raw))
+    return None if isinstance(coerced, list) else coerced
+
+
+class _Walker:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: VariableValues | None,
+        model: CostModel,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.model = model
+
+    def selection_set(
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType, seen: frozenset[str]
+    ) -> int:
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field(selection, parent, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = (
+                    parent
+                    if selection.type_condition is None
+                    else self.schema.get_type(selection.type_condition.name.value)
+                )
+                if condition is not None:
+                    total += self.selection_set(selection.selection_set, condition, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                condition = self.schema.get_type(fragment.type_condition.name.value)
+                if condition is not None:
+                    total += self.selection_set(fragment.selection_set, condition, seen | {name})
+        return total
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType, seen: frozenset[str]) -> int:
+        name = node.name.value
+        if name.startswith("__") or not isinstance(
+            parent, GraphQLObjectType | GraphQLInterfaceType
+        ):
+            return 0
+        definition = parent.fields.get(name)
+        if definition is None:
+            return 0
+        named = get_named_type(definition.type)
+        if not is_composite_type(named) or named.name in self.model.free_types:
+            return 0
+        children = (
+            0 if node.selection_set is None else self.selection_set(node.selection_set, named, seen)
+        )
+        return 1 + self.multiplier(node, definition) * children
+
+    def multiplier(self, node: FieldNode, definition: GraphQLField) -> int:
+        if FIRST_ARGUMENT in definition.args:
+            value = self.argument(node, definition, FIRST_ARGUMENT)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+            return self.model.default_first
+        ids = definition.args.get(IDS_ARGUMENT)
+        if ids is not None and is_list_type(get_nullable_type(ids.type)):
+            value = self.argument(node, definition, IDS_ARGUMENT)
+            return len(value) if isinstance(value, list) else 1
+        return 1
+
+    def argument(self, node: FieldNode, definition: GraphQLField, name: str) -> Any:
+        argument = definition.args[name]
+        supplied = next((arg for arg in node.arguments or () if arg.name.value == name), None)
+        if supplied is not None:
+            value = coerce_input_literal(supplied.value, argument.type, self.variables)
+            if value is not Undefined:
+                return value
+        default = coerce_default_value(argument)
+        return None if default is Undefined else default

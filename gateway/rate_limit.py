@@ -1,0 +1,235 @@
+"""Cost budgets: points per window per principal, shared by every gateway on one Redis.
+
+Built on the ``limits`` library's sliding-window counter. Its Redis implementation checks the
+weighted count and adds the operation's cost in one Lua script, so a charge is all or nothing
+and concurrent requests (in one process or many) can never spend more than the budget; a
+refused operation spends nothing. Without Redis (the embedded default) the same strategy runs
+on ``limits``' in-process storage.
+
+Budget keys: a partner's key id, a user's subject, an anonymous caller's IP address. A key's
+own budget (from its row) replaces the default.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+from redis.asyncio import ConnectionPool
+from redis.exceptions import RedisError
+
+from auth.principal import Principal, PrincipalKind
+from gateway.cost import CostModel
+from gateway.errors import ErrorCode, GatewayError
+
+logger = logging.getLogger("manifold.rate_limit")
+
+__all__ = [
+    "BudgetStatus",
+    "Budgets",
+    "CostTooHighError",
+    "RateLimitedError",
+    "budget_identity",
+]
+
+
+class CostTooHighError(GatewayError):
+    """The operation's estimated cost exceeds what one operation (or the caller's budget) allows."""
+
+    code: ClassVar[ErrorCode] = ErrorCode.COST_ESTIMATED_TOO_EXPENSIVE
+
+
+class RateLimitedError(GatewayError):
+    """The caller's budget for this window cannot pay for the operation."""
+
+    code: ClassVar[ErrorCode] = ErrorCode.RATE_LIMITED
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetStatus:
+    """One operation's charge, and the budget left after it."""
+
+    cost: int
+    limit: int
+    remaining: int
+    reset_at: float  # epoch seconds when points next come back
+    allowed: bool
+    #: For a refused charge: seconds until the budget can pay for it (``Retry-After``).
+    retry_after: float = 0.0
+
+    def reset_in(self, now: float | None = None) -> int:
+        """Whole seconds until ``reset_at`` (at least 1 when anything is spent)."""
+        seconds = math.ceil(self.reset_at - (time.time() if now is None else now))
+        return max(1 if self.remaining < self.limit else 0, seconds)
+
+
+def seconds_until_affordable(
+    *,
+    cost: int,
+    limit: int,
+    window: float,
+    previous_count: int,
+    previous_expires_in: float,
+    current_count: int,
+    current_expires_in: float,
+) -> float:
+    """When a sliding-window counter will have room for ``cost`` more points.
+
+    The counter's weighted count is ``previous * (previous_expires_in / window) + current``:
+    the previous window's spending fades linearly until the current window ends (which is when
+    ``previous_expires_in`` runs out), then the current window becomes the previous one and
+    fades in turn. Solving for the first moment the count plus ``cost`` fits the limit gives a
+    ``Retry-After`` that is neither too early (a wasted retry) nor needlessly late.
+    """
+    room = limit - cost
+    if room < 0:
+        return math.inf
+    if current_count <= room:
+        if previous_count == 0:
+            return 0.0
+        return max(0.0, previous_expires_in - (room - current_count) * window / previous_count)
+    current_ends_in = max(0.0, current_expires_in - window)
+    return current_ends_in + window * (1 - room / current_count)
+
+
+def seconds_until_window_ends(
+    *,
+    window: float,
+    previous_count: int,
+    previous_expires_in: float,
+    current_count: int,
+    current_expires_in: float,
+) -> float:
+    """``RateLimit-Reset``: when the current window ends and its spending starts to fade (or,
+    with nothing spent in it, when the previous window's spending has faded); 0 when idle.
+
+    The current window's counter lives for two windows (it is the "previous" one during the
+    second), so its own window ends ``current_expires_in - window`` from now.
+    """
+    if current_count:
+        return max(0.0, current_expires_in - window)
+    if previous_count:
+        return previous_expires_in
+    return 0.0
+
+
+def budget_identity(principal: Principal, client_ip: str | None) -> tuple[str, str]:
+    if principal.kind is PrincipalKind.PARTNER and principal.subject:
+        return ("key", principal.subject)
+    if principal.kind is PrincipalKind.USER and principal.subject:
+        return ("user", principal.subject)
+    return ("ip", client_ip or "unknown")
+
+
+class Budgets:
+    """The rate-limit storage and rules of one gateway; created and closed in the lifespan."""
+
+    def __init__(
+        self,
+        *,
+        redis_url: str | None,
+        prefix: str,
+        default_budget: int,
+        window_seconds: int,
+        max_cost: int,
+        model: CostModel,
+    ) -> None:
+        self.default_budget = default_budget
+        self.window_seconds = window_seconds
+        self.max_cost = max_cost
+        self.model = model
+        self._pool: ConnectionPool | None = None
+        storage: RedisStorage | MemoryStorage
+        if redis_url:
+            self._pool = ConnectionPool.from_url(
+                redis_url, socket_connect_timeout=2, socket_timeout=2
+            )
+            storage = RedisStorage(
+                "async+" + redis_url,
+                implementation="redispy",
+                key_prefix=f"{prefix}budget",
+                # limits types options as scalars, but hands them to redis.asyncio.Redis as is.
+                connection_pool=self._pool,  # type: ignore[arg-type]
+            )
+        else:
+            storage = MemoryStorage()
+        self._storage = storage
+        self._last_warning = -math.inf
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
+
+    def limit_for(self, principal: Principal) -> int:
+        return principal.budget or self.default_budget
+
+    async def charge(
+        self, principal: Principal, client_ip: str | None, cost: int
+    ) -> BudgetStatus | None:
+        """Spend ``cost`` points atomically if the budget allows it; spend nothing otherwise.
+
+        None when the budget store cannot be reached: the operation is then served unmetered
+        (fail open, as rate limiters in front of APIs conventionally do) and a warning is
+        logged at most once a minute, rather than an outage of Redis failing every request.
+        """
+        try:
+            return await self._charge(principal, client_ip, cost)
+        except (RedisError, OSError, StorageError):
+            now = time.monotonic()
+            if now - self._last_warning > 60:
+                self._last_warning = now
+                logger.warning("rate-limit storage unreachable: serving without budget checks")
+            return None
+
+    async def _charge(self, principal: Principal, client_ip: str | None, cost: int) -> BudgetStatus:
+        limit = self.limit_for(principal)
+        item = RateLimitItemPerSecond(limit, self.window_seconds, namespace="cost")
+        identity = budget_identity(principal, client_ip)
+        allowed = cost <= 0 or await self._limiter.hit(item, *identity, cost=cost)
+        # One read of the window serves both the feedback and, when refused, Retry-After.
+        window = float(item.get_expiry())
+        (
+            previous_count,
+            previous_expires_in,
+            current_count,
+            current_expires_in,
+        ) = await self._storage.get_sliding_window(item.key_for(*identity), item.get_expiry())
+        now = time.time()
+        spent = math.floor(previous_count * previous_expires_in / window + current_count)
+        retry_after = 0.0
+        if not allowed:
+            retry_after = min(
+                2.0 * window,
+                seconds_until_affordable(
+                    cost=cost,
+                    limit=limit,
+                    window=window,
+                    previous_count=previous_count,
+                    previous_expires_in=previous_expires_in,
+                    current_count=current_count,
+                    current_expires_in=current_expires_in,
+                ),
+            )
+        return BudgetStatus(
+            cost=cost,
+            limit=limit,
+            remaining=max(0, limit - spent),
+            reset_at=now
+            + seconds_until_window_ends(
+                window=window,
+                previous_count=previous_count,
+                previous_expires_in=previous_expires_in,
+                current_count=current_count,
+                current_expires_in=current_expires_in,
+            ),
+            allowed=allowed,
+            retry_after=retry_after,
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()

@@ -1,0 +1,47 @@
+"""Keeps partner API keys out of log lines, whoever writes them.
+
+The gateway refuses a key sent in a URL, but the URL has already reached uvicorn's access log
+(and would reach any logger that prints request paths) by then. This filter rewrites any
+``mfk_…`` key in a record to its key id alone, so the secret never lands on disk.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from typing import Any
+
+__all__ = ["RedactApiKeys", "redact", "uvicorn_log_config"]
+
+_KEY = re.compile(r"mfk_([A-Za-z0-9]*)_[A-Za-z0-9]+")
+
+
+def redact(text: str) -> str:
+    return _KEY.sub(r"mfk_\1_[REDACTED]", text)
+
+
+class RedactApiKeys(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redacts the format string and each string argument in place, keeping the record's
+        shape: formatters such as uvicorn's access formatter read ``args`` by position."""
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {
+                k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
+        return True
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's default logging, with the redaction filter on its access and error handlers."""
+    from uvicorn.config import LOGGING_CONFIG  # noqa: PLC0415 - only the server needs uvicorn
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_api_keys"] = {"()": RedactApiKeys}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("redact_api_keys")
+    return config

@@ -1,0 +1,115 @@
+"""A small RFC 7662 token introspection endpoint on loopback, run like ``tests/idp.py``'s IdP.
+
+It knows the tokens a test registers, demands the gateway's client credentials (HTTP Basic),
+answers ``active: false`` for anything unknown or past its ``exp``, and counts its requests so
+tests can see the gateway's cache at work.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qs
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+CLIENT_ID = "manifold-gateway"
+CLIENT_SECRET = "introspection-test-secret-0123456789"
+PATH = "/oauth/introspect"
+
+
+class IntrospectionServer:
+    def __init__(self) -> None:
+        self.base_url = ""
+        self.requests = 0
+        self.unauthorized = 0
+        self._tokens: dict[str, dict[str, Any]] = {}
+
+    @property
+    def url(self) -> str:
+        return self.base_url + PATH
+
+    def reset(self) -> None:
+        self.requests = 0
+        self.unauthorized = 0
+        self._tokens.clear()
+
+    def issue(
+        self, *, subject: str = "opaque-user", scopes: tuple[str, ...] = (), ttl: float = 300
+    ) -> str:
+        token = secrets.token_urlsafe(24)
+        self._tokens[token] = {
+            "sub": subject,
+            "scope": " ".join(scopes),
+            # A NumericDate may be fractional (RFC 7519 §2): exact lifetimes keep tests short.
+            "exp": time.time() + ttl,
+            "client_id": "some-client",
+            "token_type": "Bearer",
+        }
+        return token
+
+    def revoke(self, token: str) -> None:
+        self._tokens.pop(token, None)
+
+    def app(self) -> Starlette:
+        async def introspect(request: Request) -> Response:
+            self.requests += 1
+            expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+            if request.headers.get("authorization") != expected:
+                self.unauthorized += 1
+                return JSONResponse({"error": "invalid_client"}, status_code=401)
+            form = parse_qs((await request.body()).decode())  # no python-multipart needed
+            claims = self._tokens.get(form.get("token", [""])[0])
+            if claims is None or claims["exp"] <= time.time():
+                return JSONResponse({"active": False})
+            return JSONResponse({"active": True, **claims})
+
+        return Starlette(routes=[Route(PATH, introspect, methods=["POST"])])
+
+
+@contextmanager
+def running_introspection_server() -> Iterator[IntrospectionServer]:
+    server_state = IntrospectionServer()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            server_state.app(),
+            lifespan="off",
+            loop="asyncio",
+            http="h11",
+            ws="none",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+    )
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.bind(("127.0.0.1", 0))
+        host, port = listener.getsockname()
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [listener]}, name="introspection", daemon=True
+        )
+        thread.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not server.started:
+                if not thread.is_alive() or time.monotonic() > deadline:
+                    raise RuntimeError("the introspection server did not start")
+                time.sleep(0.005)
+            server_state.base_url = f"http://{host}:{port}"
+            yield server_state
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+    finally:
+        listener.close()

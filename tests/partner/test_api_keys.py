@@ -1,0 +1,296 @@
+"""Specifications of partner API keys: issue, use, scope, expire, revoke, and never leak."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from auth.api_keys import hash_secret, load_pepper, parse_key
+from datasources import api_keys as store
+from datasources.tables import api_keys
+from gateway.settings import Settings
+from tests.factories import make_order, make_user
+from tests.partner.conftest import Gateways, issue_key, key_service
+
+ADMIN = "admin:api-keys"
+
+CREATE = """
+mutation Create($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) { key apiKey { id name owner scopes budget expiresAt revokedAt } }
+}
+"""
+REVOKE = "mutation Revoke($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }"
+LIST = "{ apiKeys(first: 100) { edges { node { id name scopes lastUsedAt } } pageInfo { hasNextPage } } }"
+USERS = "{ users(first: 1) { edges { node { name } } } }"
+
+
+def key_header(key: str) -> dict[str, str]:
+    return {"X-API-Key": key}
+
+
+async def test_a_key_created_by_an_admin_works_on_another_gateway_until_revoked(
+    gateways: Gateways, connection
+):
+    await make_user(connection, name="Ada")
+    async with gateways() as first, gateways() as second:
+        admin = first.token("admin", ADMIN)
+        created = await first.execute(
+            CREATE,
+            {"input": {"name": "Acme feed", "scopes": ["users:read"], "owner": "Acme"}},
+            token=admin,
+        )
+        key = created.data["createApiKey"]["key"]
+        key_id = created.data["createApiKey"]["apiKey"]["id"]
+        assert key.startswith(f"mfk_{key_id}_")
+        assert created.data["createApiKey"]["apiKey"]["owner"] == "Acme"
+
+        used = await second.execute(USERS, headers=key_header(key))
+        assert used.status == 200
+        assert used.data["users"]["edges"][0]["node"]["name"] == "Ada"
+
+        revoked = await first.execute(REVOKE, {"id": key_id}, token=admin)
+        assert revoked.data["revokeApiKey"]["revokedAt"] is not None
+        started = time.monotonic()
+        while True:
+            refused = await second.execute(USERS, headers=key_header(key))
+            if refused.status == 401 or time.monotonic() - started > 1.0:
+                break
+            await asyncio.sleep(0.05)
+
+    assert refused.status == 401
+    assert refused.codes == ["UNAUTHENTICATED"]
+    assert refused.errors[0]["message"] == "API key revoked"
+
+
+async def test_an_expired_key_is_refused(gateways: Gateways, settings: Settings, database):
+    secret = "A" * 40
+    await store.insert_api_key(
+        database,
+        key_id="expired00001",
+        secret_hash=hash_secret(load_pepper(None, settings.data_dir), secret),
+        name="old",
+        owner=None,
+        scopes=("users:read",),
+        budget=None,
+        expires_at=datetime.now(UTC) - timedelta(seconds=1),
+    )
+    async with gateways() as gql:
+        response = await gql.execute(USERS, headers=key_header(f"mfk_expired00001_{secret}"))
+
+    assert response.status == 401
+    assert response.errors[0]["message"] == "API key expired"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+async def test_a_valid_key_id_with_a_wrong_secret_is_refused(gateways: Gateways):
+    async with gateways() as gql:
+        key = await issue_key(gql, "users:read")
+        key_id, secret = parse_key(key)
+        wrong = f"mfk_{key_id}_{secret[:-1]}{'b' if secret[-1] == 'a' else 'a'}"
+        response = await gql.execute(USERS, headers=key_header(wrong))
+
+    assert response.status == 401
+    assert response.codes == ["UNAUTHENTICATED"]
+    assert response.errors[0]["message"] == "invalid API key"
+
+
+async def test_an_unknown_key_id_reads_like_a_wrong_secret(gateways: Gateways):
+    async with gateways() as gql:
+        response = await gql.execute(USERS, headers=key_header("mfk_nosuchkey000_" + "x" * 40))
+
+    assert response.status == 401
+    assert response.errors[0]["message"] == "invalid API key"
+
+
+async def test_a_malformed_key_is_refused(gateways: Gateways):
+    async with gateways() as gql:
+        response = await gql.execute(USERS, headers=key_header("not-a-key"))
+
+    assert response.status == 401
+    assert "malformed API key" in response.errors[0]["message"]
+
+
+@pytest.mark.parametrize("parameter", ["api_key", "apikey", "key", "token"])
+async def test_a_key_in_the_query_string_is_refused_and_never_logged(
+    gateways: Gateways, caplog: pytest.LogCaptureFixture, parameter: str
+):
+    caplog.set_level(logging.DEBUG)
+    async with gateways() as gql:
+        key = await issue_key(gql, "users:read")
+        response = await gql.http.get(
+            "/graphql",
+            params={"query": USERS, parameter: key},
+            headers={"apollo-require-preflight": "true"},  # past CSRF prevention to the check
+        )
+
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "not accepted in the URL" in response.json()["errors"][0]["message"]
+    _, secret = parse_key(key)
+    gateway_lines = [
+        record.getMessage()
+        for record in caplog.records
+        if not record.name.startswith(("httpx", "httpcore"))  # the test's own client
+    ]
+    assert not any(secret in line for line in gateway_lines)
+    assert secret not in response.text
+
+
+async def test_a_key_is_not_accepted_as_a_bearer_token(gateways: Gateways):
+    async with gateways() as gql:
+        key = await issue_key(gql, "users:read")
+        response = await gql.execute(USERS, headers={"Authorization": f"Bearer {key}"})
+
+    assert response.status == 401
+    assert "X-API-Key" in response.errors[0]["message"]
+
+
+async def test_a_request_with_both_a_token_and_a_key_is_refused(gateways: Gateways):
+    async with gateways() as gql:
+        key = await issue_key(gql, "users:read")
+        response = await gql.execute(
+            USERS, token=gql.token("someone", "users:read"), headers=key_header(key)
+        )
+
+    assert response.status == 401
+    assert response.errors[0]["message"] == "send either Authorization or X-API-Key, not both"
+
+
+async def test_a_key_calling_a_field_outside_its_scopes_is_forbidden_and_siblings_are_served(
+    gateways: Gateways, connection
+):
+    user = await make_user(connection, name="Grace")
+    await make_order(connection, user)
+    async with gateways() as gql:
+        key = await issue_key(gql, "users:read")
+        response = await gql.execute(
+            "{ users(first: 1) { edges { node { name email } } } }", headers=key_header(key)
+        )
+
+    assert response.status == 200
+    assert response.data["users"]["edges"][0]["node"] == {"name": "Grace", "email": None}
+    assert response.codes == ["FORBIDDEN"]
+    assert response.errors[0]["path"] == ["users", "edges", 0, "node", "email"]
+    assert response.errors[0]["message"] == "Missing scope: needs users:email"
+
+
+async def test_a_partner_has_no_me_and_carries_exactly_its_keys_scopes(gateways: Gateways):
+    async with gateways() as gql:
+        key = await issue_key(gql, "users:read", "content:read")
+        principal = await key_service(gql).authenticate(key)
+        response = await gql.execute("{ me { name } }", headers=key_header(key))
+
+    assert principal.kind == "partner"
+    assert principal.subject == parse_key(key)[0]
+    assert principal.scopes == {"users:read", "content:read"}
+    assert response.data == {"me": None}
+    assert response.errors == []
+
+
+async def test_last_use_is_recorded_at_most_once_a_minute(gateways: Gateways, connection):
+    async with gateways() as gql:
+        key = await issue_key(gql, "users:read")
+        key_id, _ = parse_key(key)
+        await gql.execute("{ me { name } }", headers=key_header(key))
+        first_use = (
+            await connection.execute(
+                select(api_keys.c.last_used_at).where(api_keys.c.key_id == key_id)
+            )
+        ).scalar_one()
+        await gql.execute("{ me { name } }", headers=key_header(key))
+        second_use = (
+            await connection.execute(
+                select(api_keys.c.last_used_at).where(api_keys.c.key_id == key_id)
+            )
+        ).scalar_one()
+
+    assert first_use is not None
+    assert second_use == first_use
+
+
+async def test_only_admins_manage_keys(gateways: Gateways):
+    async with gateways() as gql:
+        partner = await issue_key(gql, "users:read")
+        listed = await gql.execute(LIST, headers=key_header(partner))
+        created = await gql.execute(
+            CREATE,
+            {"input": {"name": "x", "scopes": ["users:read"]}},
+            token=gql.token("someone", "users:read"),
+        )
+        anonymous = await gql.execute(LIST)
+
+    assert listed.codes == ["FORBIDDEN"]
+    assert created.codes == ["FORBIDDEN"]
+    assert anonymous.codes == ["UNAUTHENTICATED"]
+
+
+async def test_listing_keys_never_shows_a_secret(gateways: Gateways):
+    async with gateways() as gql:
+        key = await issue_key(gql, "users:read", name="listed")
+        response = await gql.execute(LIST, token=gql.token("admin", ADMIN))
+
+    key_id, secret = parse_key(key)
+    nodes = [edge["node"] for edge in response.data["apiKeys"]["edges"]]
+    assert {"id": key_id, "name": "listed", "scopes": ["users:read"], "lastUsedAt": None} in nodes
+    assert secret not in str(response.body)
+
+
+async def test_creating_a_key_checks_its_input(gateways: Gateways):
+    async with gateways() as gql:
+        admin = gql.token("admin", ADMIN)
+        unknown_scope = await gql.execute(
+            CREATE, {"input": {"name": "x", "scopes": ["everything"]}}, token=admin
+        )
+        both_expiries = await gql.execute(
+            CREATE,
+            {
+                "input": {
+                    "name": "x",
+                    "scopes": ["users:read"],
+                    "expiresIn": "90d",
+                    "expiresAt": "2099-01-01T00:00:00Z",
+                }
+            },
+            token=admin,
+        )
+        with_expiry = await gql.execute(
+            CREATE,
+            {"input": {"name": "x", "scopes": ["users:read"], "expiresIn": "90d", "budget": 50}},
+            token=admin,
+        )
+
+    assert unknown_scope.codes == ["BAD_USER_INPUT"]
+    assert both_expiries.codes == ["BAD_USER_INPUT"]
+    expires_at = datetime.fromisoformat(with_expiry.data["createApiKey"]["apiKey"]["expiresAt"])
+    assert timedelta(days=89) < expires_at - datetime.now(UTC) <= timedelta(days=90)
+    assert with_expiry.data["createApiKey"]["apiKey"]["budget"] == 50
+
+
+async def test_revoking_an_unknown_key_is_not_found(gateways: Gateways):
+    async with gateways() as gql:
+        response = await gql.execute(REVOKE, {"id": "nosuchkey000"}, token=gql.token("a", ADMIN))
+
+    assert response.codes == ["NOT_FOUND"]
+
+
+async def test_keys_are_listed_oldest_first_a_page_at_a_time(gateways: Gateways):
+    page = "query($after: String) { apiKeys(first: 2, after: $after) { edges { node { name } } pageInfo { hasNextPage endCursor } } }"
+    async with gateways() as gql:
+        for name in ("one", "two", "three"):
+            await issue_key(gql, "users:read", name=name)
+        admin = gql.token("admin", ADMIN)
+        first = await gql.execute(page, token=admin)
+        cursor = first.data["apiKeys"]["pageInfo"]["endCursor"]
+        second = await gql.execute(page, {"after": cursor}, token=admin)
+        bad_cursor = await gql.execute(page, {"after": "nonsense"}, token=admin)
+
+    assert [edge["node"]["name"] for edge in first.data["apiKeys"]["edges"]] == ["one", "two"]
+    assert first.data["apiKeys"]["pageInfo"]["hasNextPage"] is True
+    assert [edge["node"]["name"] for edge in second.data["apiKeys"]["edges"]] == ["three"]
+    assert second.data["apiKeys"]["pageInfo"]["hasNextPage"] is False
+    assert bad_cursor.codes == ["BAD_USER_INPUT"]

@@ -1,0 +1,110 @@
+"""Specifications of opaque bearer tokens, checked against a local RFC 7662 endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.factories import make_user
+from tests.partner.conftest import Gateways
+from tests.partner.introspection_server import CLIENT_ID, CLIENT_SECRET, IntrospectionServer
+
+USERS = "{ users(first: 1) { edges { node { name } } } }"
+
+
+def configured(introspection: IntrospectionServer, **overrides):
+    return {
+        "oauth_introspection_url": introspection.url,
+        "oauth_client_id": CLIENT_ID,
+        "oauth_client_secret": CLIENT_SECRET,
+        **overrides,
+    }
+
+
+async def test_an_active_opaque_token_grants_its_scopes(
+    gateways: Gateways, introspection: IntrospectionServer, connection
+):
+    await make_user(connection, name="Opal")
+    token = introspection.issue(subject="opaque-1", scopes=("users:read",))
+    async with gateways(**configured(introspection)) as gql:
+        response = await gql.execute(USERS, token=token)
+        missing_scope = await gql.execute(
+            "{ users(first: 1) { edges { node { email } } } }", token=token
+        )
+
+    assert response.status == 200
+    assert response.data["users"]["edges"][0]["node"]["name"] == "Opal"
+    assert missing_scope.codes == ["FORBIDDEN"]
+    assert introspection.unauthorized == 0
+
+
+async def test_an_inactive_token_is_refused(gateways: Gateways, introspection: IntrospectionServer):
+    async with gateways(**configured(introspection)) as gql:
+        response = await gql.execute(USERS, token="unknown-opaque-token")
+
+    assert response.status == 401
+    assert response.codes == ["UNAUTHENTICATED"]
+    assert response.errors[0]["message"] == "invalid token: not active"
+
+
+async def test_results_are_cached_so_one_token_is_introspected_once(
+    gateways: Gateways, introspection: IntrospectionServer
+):
+    token = introspection.issue(scopes=("users:read",))
+    async with (
+        gateways(**configured(introspection)) as gql,
+        gateways(**configured(introspection)) as other,
+    ):
+        for _ in range(3):
+            assert (await gql.execute("{ me { name } }", token=token)).status == 200
+        assert (await other.execute("{ me { name } }", token=token)).status == 200  # shared cache
+
+    assert introspection.requests == 1
+
+
+async def test_a_cached_result_never_outlives_the_tokens_exp(
+    gateways: Gateways, introspection: IntrospectionServer
+):
+    token = introspection.issue(scopes=("users:read",), ttl=1)
+    async with gateways(**configured(introspection, oauth_introspection_cache_seconds=60)) as gql:
+        before = await gql.execute("{ me { name } }", token=token)
+        await asyncio.sleep(1.2)
+        after = await gql.execute("{ me { name } }", token=token)
+
+    assert before.status == 200
+    assert after.status == 401
+    assert introspection.requests == 2
+
+
+async def test_wrong_client_credentials_refuse_the_token(
+    gateways: Gateways, introspection: IntrospectionServer
+):
+    token = introspection.issue(scopes=("users:read",))
+    async with gateways(
+        **configured(introspection, oauth_client_secret="wrong-secret-0123456789")
+    ) as gql:
+        response = await gql.execute("{ me { name } }", token=token)
+
+    assert response.status == 401
+    assert introspection.unauthorized == 1
+    assert CLIENT_SECRET not in str(response.body)
+
+
+async def test_jwts_are_still_verified_locally(
+    gateways: Gateways, introspection: IntrospectionServer
+):
+    async with gateways(**configured(introspection)) as gql:
+        response = await gql.execute("{ me { name } }", token=gql.token("jwt-user", "users:read"))
+
+    assert response.status == 200
+    assert introspection.requests == 0
+
+
+async def test_without_introspection_an_opaque_token_is_refused(
+    gateways: Gateways, introspection: IntrospectionServer
+):
+    token = introspection.issue(scopes=("users:read",))
+    async with gateways() as gql:
+        response = await gql.execute("{ me { name } }", token=token)
+
+    assert response.status == 401
+    assert introspection.requests == 0
