@@ -56,6 +56,16 @@ REAL_SCHEMA_COSTS: list[tuple[str, dict[str, Any] | None, int]] = [
     ("{ __schema { types { name fields { name } } } }", None, 0),
     # mutations add their base cost
     ('mutation { revokeApiKey(id: "abc") { id } }', None, 10 + 1),
+    # REST-backed fields are priced by the same rules: contents 1 + 10 x (edges, node, author)
+    ("{ contents(first: 10) { edges { node { title author { name } } } } }", None, 31),
+    # recommendations(first) multiplies its items like a connection
+    ("{ recommendations(first: 5) { score content { title } } }", None, 1 + 5 * 1),
+    # SQL -> REST -> SQL: me + orders(1 + 10 x (edges, node, lines, content, author))
+    (
+        "{ me { orders(first: 10) { edges { node { lines { content { title author { name } } } } } } } }",
+        None,
+        1 + 1 + 10 * 5,
+    ),
 ]
 
 
