@@ -20,6 +20,7 @@ from auth.tokens import TokenValidator
 from datasources.cache import Cache, create_cache
 from datasources.db import Database, create_engine
 from datasources.loaders import Backends
+from gateway.budget_extension import CostBudgetExtension
 from gateway.cost import CostModel
 from gateway.metrics import Metrics
 from gateway.rate_limit import Budgets
@@ -130,6 +131,8 @@ async def open_resources(
                 suggestions=settings.field_suggestions_enabled,
                 introspection=settings.introspection_enabled,
                 max_validation_errors=settings.max_validation_errors,
+                # Prices and charges each operation; refused ones never execute.
+                extensions=[CostBudgetExtension],
             ),
             database=database,
             cache=cache,

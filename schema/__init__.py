@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, specified_rules
@@ -13,7 +13,6 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.api_keys import ApiKeysMutation, ApiKeysQuery
-from schema.budget import CostBudgetExtension
 from schema.content import Content, ContentQuery
 from schema.errors import is_unexpected
 from schema.introspection import NoIntrospection
@@ -66,26 +65,34 @@ class ManifoldSchema(strawberry.Schema):
                 )
 
 
+Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
+
+
 def build_schema(
-    *, suggestions: bool = True, introspection: bool = True, max_validation_errors: int = 100
+    *,
+    suggestions: bool = True,
+    introspection: bool = True,
+    max_validation_errors: int = 100,
+    extensions: Sequence[Extension] = (),
 ) -> ManifoldSchema:
-    """A fresh schema; built per app so settings never leak between instances."""
+    """A fresh schema; built per app so settings never leak between instances.
+
+    ``extensions`` come from the gateway (cost and budgets), which owns the policies they apply;
+    they run after the document is prepared, in the order given.
+    """
     caches = DocumentCaches(
         maxsize=DOCUMENT_CACHE_SIZE, max_validation_errors=max_validation_errors
     )
-    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        lambda: PreparedOperation(caches),
-        CostBudgetExtension,  # prices and charges each operation; refused ones never execute
-    ]
+    all_extensions: list[Extension] = [lambda: PreparedOperation(caches), *extensions]
     extra_rules: list[type[ASTValidationRule]] = []
     if not introspection:
         extra_rules.append(NoIntrospection)
-        extensions.append(lambda: AddValidationRules([NoIntrospection]))
+        all_extensions.append(lambda: AddValidationRules([NoIntrospection]))
     schema = ManifoldSchema(
         query=Query,
         mutation=Mutation,
         types=[User, Order, Content],
-        extensions=extensions,
+        extensions=all_extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
     )
     schema.caches = caches

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,8 +13,10 @@ from auth.api_keys import ApiKeys
 from auth.principal import Principal
 from datasources.loaders import Loaders
 from datasources.resilience import Deadline
-from gateway.rate_limit import Budgets, BudgetStatus
 from schema.prepared import PreparedDocument
+
+if TYPE_CHECKING:  # the gateway owns budgets; the schema only carries them per request
+    from gateway.rate_limit import Budgets, BudgetStatus
 
 
 @dataclass(slots=True)
