@@ -92,10 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     except ServerStartError as error:
-        print(f"bench: the gateway did not start: {error}", file=sys.stderr)
+        # The message names the server (gateway, content or recommendations service).
+        print(f"bench: a server did not start: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("bench: interrupted; server stopped and scratch database dropped", file=sys.stderr)
+        print("bench: interrupted; servers stopped and scratch database dropped", file=sys.stderr)
         return 130
 
     print(render(report))

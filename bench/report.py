@@ -8,14 +8,19 @@ exact whatever the client's overhead.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bench.load import LoadResult
+from bench.scenarios import UPSTREAMS
 
-#: Statements per request may differ from the expectation by this much before it is flagged
-#: (a pool pre-ping or a readiness probe landing inside the window adds a fraction).
+#: Statements (or upstream calls) per request may differ from the expectation by this much
+#: before it is flagged (a pool pre-ping or a readiness probe landing inside the window adds a
+#: fraction, and so does a content cache entry expiring during a long window).
 STATEMENT_TOLERANCE = 0.05
+#: Column headings for the upstream calls per request.
+_UPSTREAM_HEADINGS = {"content": "content/req", "recommendations": "recs/req"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,10 @@ class ScenarioReport:
     p99_ms: float
     statements_per_request: float
     expected_statements: float
+    #: Upstream REST calls per request, and the expectation, by upstream (every one of
+    #: ``UPSTREAMS``).
+    upstream_calls_per_request: dict[str, float]
+    expected_upstream_calls: dict[str, float]
     #: Requests per second over the reference's, as measured.
     ratio_to_reference: float
     #: The reference's server CPU per request over this one's: the throughput ratio when the
@@ -46,6 +55,10 @@ class ScenarioReport:
     def statements_as_expected(self) -> bool:
         return abs(self.statements_per_request - self.expected_statements) <= STATEMENT_TOLERANCE
 
+    def upstream_calls_as_expected(self, upstream: str) -> bool:
+        measured = self.upstream_calls_per_request[upstream]
+        return abs(measured - self.expected_upstream_calls[upstream]) <= STATEMENT_TOLERANCE
+
 
 @dataclass(frozen=True, slots=True)
 class RunReport:
@@ -56,7 +69,13 @@ class RunReport:
         return {
             "setup": self.setup,
             "scenarios": [
-                asdict(scenario) | {"statements_as_expected": scenario.statements_as_expected}
+                asdict(scenario)
+                | {
+                    "statements_as_expected": scenario.statements_as_expected,
+                    "upstream_calls_as_expected": all(
+                        scenario.upstream_calls_as_expected(upstream) for upstream in UPSTREAMS
+                    ),
+                }
                 for scenario in self.scenarios
             ],
         }
@@ -77,10 +96,16 @@ def summarize(
     result: LoadResult,
     statements: float,
     expected_statements: float,
+    upstream_calls: Mapping[str, float],
+    expected_upstream_calls: Mapping[str, float],
     server_cpu_seconds: float | None,
     reference: ScenarioReport | None,
 ) -> ScenarioReport:
-    """One scenario's row; ``reference`` is ``None`` for the reference itself."""
+    """One scenario's row; ``reference`` is ``None`` for the reference itself.
+
+    ``statements`` and ``upstream_calls`` are the window's totals; an upstream missing from
+    ``upstream_calls`` was not called, and one missing from the expectation should not be.
+    """
     latencies = sorted(result.latencies_seconds)
     rps = result.requests / result.elapsed_seconds if result.elapsed_seconds > 0 else 0.0
     elapsed = result.elapsed_seconds or math.nan
@@ -103,8 +128,15 @@ def summarize(
         requests_per_second=rps,
         p50_ms=percentile(latencies, 0.50) * 1000,
         p99_ms=percentile(latencies, 0.99) * 1000,
-        statements_per_request=statements / result.requests if result.requests else math.nan,
+        statements_per_request=_per_request(statements, result.requests),
         expected_statements=expected_statements,
+        upstream_calls_per_request={
+            upstream: _per_request(upstream_calls.get(upstream, 0.0), result.requests)
+            for upstream in UPSTREAMS
+        },
+        expected_upstream_calls={
+            upstream: float(expected_upstream_calls.get(upstream, 0)) for upstream in UPSTREAMS
+        },
         ratio_to_reference=ratio,
         cpu_ratio_to_reference=cpu_ratio,
         server_cpu_ms_per_request=server_ms,
@@ -114,8 +146,13 @@ def summarize(
     )
 
 
+def _per_request(total: float, requests: int) -> float:
+    return total / requests if requests else math.nan
+
+
 _COLUMNS = (
     "scenario", "requests", "req/s", "p50 ms", "p99 ms", "errors", "SQL/req",
+    *(_UPSTREAM_HEADINGS.get(upstream, f"{upstream}/req") for upstream in UPSTREAMS),
     "srv CPU ms/req", "srv CPU", "client CPU", "vs ref", "vs ref by CPU",
 )  # fmt: skip
 #: Above this share of one core the load generator, not the server, may set the pace.
@@ -126,8 +163,11 @@ def _optional(value: float | None, spec: str) -> str:
     return "n/a" if value is None else format(value, spec)
 
 
+def _measured(value: float, expected: float, as_expected: bool) -> str:
+    return f"{value:.2f}" + ("" if as_expected else f" (!{expected:g})")
+
+
 def _row(scenario: ScenarioReport) -> tuple[str, ...]:
-    flag = "" if scenario.statements_as_expected else f" (!{scenario.expected_statements:g})"
     return (
         scenario.name,
         f"{scenario.requests:,}",
@@ -135,7 +175,19 @@ def _row(scenario: ScenarioReport) -> tuple[str, ...]:
         f"{scenario.p50_ms:.1f}",
         f"{scenario.p99_ms:.1f}",
         f"{scenario.errors:,}",
-        f"{scenario.statements_per_request:.2f}{flag}",
+        _measured(
+            scenario.statements_per_request,
+            scenario.expected_statements,
+            scenario.statements_as_expected,
+        ),
+        *(
+            _measured(
+                scenario.upstream_calls_per_request[upstream],
+                scenario.expected_upstream_calls[upstream],
+                scenario.upstream_calls_as_expected(upstream),
+            )
+            for upstream in UPSTREAMS
+        ),
         _optional(scenario.server_cpu_ms_per_request, ".2f"),
         _optional(scenario.server_cpu_share, ".0%"),
         f"{scenario.client_cpu_share:.0%}",
@@ -176,6 +228,13 @@ def render(report: RunReport) -> str:
                 f"  ! {scenario.name}: {scenario.statements_per_request:.2f} SQL statements per"
                 f" request, expected {scenario.expected_statements:g}"
             )
+        for upstream in UPSTREAMS:
+            if not scenario.upstream_calls_as_expected(upstream):
+                lines.append(
+                    f"  ! {scenario.name}: {scenario.upstream_calls_per_request[upstream]:.2f}"
+                    f" {upstream} calls per request, expected"
+                    f" {scenario.expected_upstream_calls[upstream]:g}"
+                )
         if scenario.client_cpu_share >= CLIENT_BOUND_SHARE:
             lines.append(
                 f"  ! {scenario.name}: the load generator used {scenario.client_cpu_share:.0%} of"

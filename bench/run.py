@@ -1,4 +1,4 @@
-"""One benchmark run, start to finish: database, seed, server, scenarios, clean-up.
+"""One benchmark run, start to finish: database, seed, upstreams, server, scenarios, clean-up.
 
 Everything the run creates (database, data directory, server process) is owned by a context
 manager here, so an error or Ctrl-C at any point unwinds them in reverse order.
@@ -21,13 +21,18 @@ from auth.dev_issuer import DevIssuer
 from bench.database import scratch_database
 from bench.load import LoadPhase, open_clients, run_load
 from bench.report import RunReport, ScenarioReport, summarize
-from bench.scenarios import build_scenarios, database_statements
+from bench.scenarios import DATABASE, UPSTREAMS, build_scenarios, datasource_calls
 from bench.server import RunningServer, cpu_seconds, gateway_server
+from bench.upstreams import demo_upstreams
 from datasources.db import create_engine
 from datasources.migrate import upgrade_database
-from datasources.seed import SeedReport, seed_database
+from datasources.seed import DEFAULT_SEED, SeedReport, seed_database
 
 AUDIENCE = "manifold-bench"
+#: Cost budget per principal and window: the rate limiter still runs on every request (its
+#: cost is part of what is measured) but never refuses one, as the default 10,000 points an
+#: hour would within seconds of load from one subject.
+RATE_LIMIT_BUDGET = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +57,7 @@ async def _seed(url: str, options: Options) -> SeedReport:
     engine = create_engine(url)
     try:
         return await seed_database(
-            engine, users=options.users, orders_per_user=options.orders_per_user
+            engine, users=options.users, orders_per_user=options.orders_per_user, seed=DEFAULT_SEED
         )
     finally:
         await engine.dispose()
@@ -66,12 +71,15 @@ def _setup(options: Options, database: str, seeded: SeedReport) -> dict[str, Any
         "redis": options.redis_url or "none (in-process cache)",
         "seeded": f"{seeded.users:,} users, {seeded.orders:,} orders,"
         f" {seeded.order_lines:,} order lines in {seeded.elapsed_seconds:.1f}s",
-        "gateway": "1 uvicorn worker (subprocess), GATEWAY_ENV=dev",
+        "gateway": "1 uvicorn worker (subprocess), GATEWAY_ENV=dev, rate-limit budget"
+        f" {RATE_LIMIT_BUDGET:,} (never refuses)",
+        "upstreams": "demo content and recommendations services, 1 subprocess each on"
+        " loopback, no injected faults",
         "load": f"{options.concurrency} concurrent clients (httpx, keep-alive),"
         f" {options.warmup_seconds:g}s warm-up + {options.duration_seconds:g}s per scenario",
         "machine": f"{cores} CPU cores, Python {platform.python_version()}, {platform.system()}",
         "note": "the load generator shares the machine with the server, so req/s are a lower"
-        " bound; compare the ratios to plain-json and the SQL/req",
+        " bound; compare the ratios to plain-json and the SQL and upstream calls per request",
     }
 
 
@@ -87,19 +95,28 @@ async def run(options: Options, on_ready: Callable[[], None] | None = None) -> R
             seeded = await _seed(database_url, options)
             # Created before the server starts, so the server loads this key, not its own.
             issuer = DevIssuer.load_or_create(data_dir)
-            settings = {
-                "GATEWAY_ENV": "dev",
-                "GATEWAY_DATABASE_URL": database_url,
-                "GATEWAY_DATA_DIR": str(data_dir),
-                "GATEWAY_OAUTH_AUDIENCE": AUDIENCE,
-            }
-            if options.redis_url:
-                settings["GATEWAY_REDIS_URL"] = options.redis_url
-            _progress("starting the gateway")
-            async with gateway_server(settings, data_dir / "gateway.log") as server:
-                if on_ready is not None:
-                    on_ready()
-                reports = await _measure(server, issuer, options)
+            _progress("starting the demo content and recommendations services")
+            async with demo_upstreams(
+                users=options.users,
+                orders_per_user=options.orders_per_user,
+                seed=DEFAULT_SEED,
+                log_dir=data_dir,
+            ) as upstreams:
+                settings = {
+                    "GATEWAY_ENV": "dev",
+                    "GATEWAY_DATABASE_URL": database_url,
+                    "GATEWAY_DATA_DIR": str(data_dir),
+                    "GATEWAY_OAUTH_AUDIENCE": AUDIENCE,
+                    "GATEWAY_RATE_LIMIT_BUDGET": str(RATE_LIMIT_BUDGET),
+                    **upstreams.gateway_settings(),
+                }
+                if options.redis_url:
+                    settings["GATEWAY_REDIS_URL"] = options.redis_url
+                _progress("starting the gateway")
+                async with gateway_server(settings, data_dir / "gateway.log") as server:
+                    if on_ready is not None:
+                        on_ready()
+                    reports = await _measure(server, issuer, options)
             return RunReport(setup=_setup(options, database_url, seeded), scenarios=reports)
 
 
@@ -115,17 +132,23 @@ async def _measure(
             _progress(f"{scenario.name}: {options.warmup_seconds:g}s warm-up")
             await run_load(clients, scenario.request, scenario.check, warmup)
             _progress(f"{scenario.name}: measuring for {options.duration_seconds:g}s")
-            statements_before = await database_statements(clients[0])
+            calls_before = await datasource_calls(clients[0])
             cpu_before = cpu_seconds(server.pid)
             result = await run_load(clients, scenario.request, scenario.check, measured)
             cpu_after = cpu_seconds(server.pid)
-            statements_after = await database_statements(clients[0])
+            calls_after = await datasource_calls(clients[0])
+            calls = {
+                source: calls_after.get(source, 0.0) - calls_before.get(source, 0.0)
+                for source in (DATABASE, *UPSTREAMS)
+            }
             report = summarize(
                 name=scenario.name,
                 description=scenario.description,
                 result=result,
-                statements=statements_after - statements_before,
+                statements=calls[DATABASE],
                 expected_statements=scenario.expected_statements,
+                upstream_calls={upstream: calls[upstream] for upstream in UPSTREAMS},
+                expected_upstream_calls=scenario.expected_upstream_calls,
                 server_cpu_seconds=(
                     None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
                 ),

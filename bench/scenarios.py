@@ -1,14 +1,15 @@
 """What is measured: the plain-JSON reference and the GraphQL queries compared with it.
 
-Each scenario states how many SQL statements one request should cost. The dataloaders promise a
-constant number per query whatever the size of its lists, so a different count is a regression
-the report points out, not noise.
+Each scenario states how many SQL statements and upstream REST calls one request should cost.
+The dataloaders promise a constant number per query whatever the size of its lists, and the
+content cache answers repeated content ids without a call, so a different count is a
+regression the report points out, not noise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -23,11 +24,18 @@ from datasources.seed import FIRST_USER_SUBJECT
 REFERENCE = "plain-json"
 TOKEN_TTL_SECONDS = 3600
 STAFF_SUBJECT = "bench-staff"
+#: The REST upstreams whose calls per request are reported (``source`` label of the counter).
+UPSTREAMS = ("content", "recommendations")
+DATABASE = "database"
 
 Q1 = "{ me { id name } }"
 Q2 = (
     "{ users(first: 50) { edges { node { orders(first: 10) { edges { node {"
     " lines { quantity unitPrice { amount } } } } } } } } }"
+)
+Q3 = (
+    "{ me { orders(first: 10) { edges { node { lines { quantity content { title price { amount }"
+    " author { name } } } } } } recommendations(first: 5) { score content { title } } } }"
 )
 
 
@@ -38,6 +46,8 @@ class Scenario:
     request: Request
     check: Check
     expected_statements: float
+    #: Upstream calls per request by upstream (see ``UPSTREAMS``); a missing one means 0.
+    expected_upstream_calls: Mapping[str, float] = field(default_factory=dict)
 
 
 def _graphql_data(response: httpx.Response, accept: Callable[[Any], bool]) -> str | None:
@@ -74,6 +84,16 @@ def _check_users(response: httpx.Response) -> str | None:
     return _graphql_data(response, lambda data: bool(data and data["users"]["edges"]))
 
 
+def _check_cross_domain(response: httpx.Response) -> str | None:
+    # A failed upstream nulls its fields and adds an error, which _graphql_data already counts;
+    # empty lists would mean the seed and the services disagree, which would flatter the numbers.
+    def accept(data: Any) -> bool:
+        me = data and data.get("me")
+        return bool(me and me["orders"]["edges"] and me["recommendations"])
+
+    return _graphql_data(response, accept)
+
+
 def _graphql(query: str, token: str) -> Request:
     return Request(
         method="POST",
@@ -88,6 +108,12 @@ def build_scenarios(issuer: DevIssuer, *, audience: str) -> list[Scenario]:
     user_token = issuer.mint(
         subject=FIRST_USER_SUBJECT,
         scopes=[Scope.USERS_READ, Scope.ORDERS_READ],
+        audience=audience,
+        ttl_seconds=TOKEN_TTL_SECONDS,
+    )
+    cross_domain_token = issuer.mint(
+        subject=FIRST_USER_SUBJECT,
+        scopes=[Scope.USERS_READ, Scope.ORDERS_READ, Scope.RECOMMENDATIONS_READ],
         audience=audience,
         ttl_seconds=TOKEN_TTL_SECONDS,
     )
@@ -119,19 +145,33 @@ def build_scenarios(issuer: DevIssuer, *, audience: str) -> list[Scenario]:
             check=_check_users,
             expected_statements=3,
         ),
+        Scenario(
+            name="Q3",
+            description="a customer's 10 orders x lines x content (REST) x author (SQL)"
+            " + 5 recommendations (REST) x content",
+            request=_graphql(Q3, cross_domain_token),
+            check=_check_cross_domain,
+            # me, orders, lines, authors: one statement each, whatever the number of lines.
+            expected_statements=4,
+            # Content comes from the gateway's cache once the warm-up has filled it (the
+            # service allows max-age=60); recommendations are not cached: one batched call.
+            expected_upstream_calls={"content": 0, "recommendations": 1},
+        ),
     ]
 
 
-async def database_statements(client: httpx.AsyncClient) -> float:
-    """The server's running count of SQL statements, read from its Prometheus endpoint."""
+async def datasource_calls(client: httpx.AsyncClient) -> dict[str, float]:
+    """The server's running count of backend calls by ``source`` (``database``: SQL statements).
+
+    Read from ``manifold_datasource_requests_total`` on its Prometheus endpoint, so upstream
+    calls made by retries count too: a retry is a call the upstream had to serve.
+    """
     response = await client.get("/metrics")
     response.raise_for_status()
-    total = 0.0
+    totals: dict[str, float] = {}
     for family in text_string_to_metric_families(response.text):
         for sample in family.samples:
-            if (
-                sample.name == "manifold_datasource_requests_total"
-                and sample.labels.get("source") == "database"
-            ):
-                total += sample.value
-    return total
+            if sample.name == "manifold_datasource_requests_total":
+                source = sample.labels.get("source", "")
+                totals[source] = totals.get(source, 0.0) + sample.value
+    return totals

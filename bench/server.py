@@ -1,7 +1,9 @@
-"""One gateway worker in a subprocess, started and stopped the way an operator would.
+"""Servers in subprocesses (the gateway worker, the demo upstreams), started and stopped the way
+an operator would.
 
-A subprocess rather than an in-process app: the gateway must not share an event loop (or the
-GIL) with the load generator, and the numbers should describe what ``uvicorn`` serves.
+Subprocesses rather than in-process apps: no server may share an event loop (or the GIL) with
+the load generator or with another server, and the numbers should describe what ``uvicorn``
+serves.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +28,13 @@ STOP_TIMEOUT_SECONDS = 10.0
 LOG_TAIL_CHARS = 4000
 
 
+#: Variables a child server must not inherit from the caller's shell: the gateway's settings and
+#: the demo services' initial faults.
+_PRIVATE_PREFIXES = ("GATEWAY_", "DEMO_")
+
+
 class ServerStartError(Exception):
-    """The gateway exited or never became ready; the message carries its log's tail."""
+    """A server exited or never became ready; the message names it and carries its log's tail."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +52,12 @@ def free_port() -> int:
 
 
 def gateway_environment(settings: Mapping[str, str]) -> dict[str, str]:
-    """The caller's environment without its ``GATEWAY_*`` variables, plus ``settings``.
+    """The caller's environment without ``GATEWAY_*`` and ``DEMO_*`` variables, plus ``settings``.
 
-    A developer's shell may point GATEWAY_DATABASE_URL at their own database or set an OAuth
-    issuer; neither may leak into the benchmark's server.
+    A developer's shell may point GATEWAY_DATABASE_URL at their own database, set an OAuth
+    issuer or leave DEMO_LATENCY_MS from a fault demo; none may leak into the benchmark's servers.
     """
-    env = {key: value for key, value in os.environ.items() if not key.startswith("GATEWAY_")}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(_PRIVATE_PREFIXES)}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPOSITORY), env.get("PYTHONPATH")]))
     env.update(settings)
     return env
@@ -63,24 +70,30 @@ def _log_tail(path: Path) -> str:
         return "(no log)"
 
 
-async def _wait_ready(process: asyncio.subprocess.Process, base_url: str, log_path: Path) -> None:
+async def _wait_ready(
+    process: asyncio.subprocess.Process,
+    name: str,
+    base_url: str,
+    ready_path: str,
+    log_path: Path,
+) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    last_answer = "no answer from /readyz"
+    last_answer = f"no answer from {ready_path}"
     async with httpx.AsyncClient(base_url=base_url, timeout=2.0, trust_env=False) as client:
         while time.monotonic() < deadline:
             if process.returncode is not None:
                 raise ServerStartError(
-                    f"the gateway exited with status {process.returncode}:\n{_log_tail(log_path)}"
+                    f"the {name} exited with status {process.returncode}:\n{_log_tail(log_path)}"
                 )
             with contextlib.suppress(httpx.TransportError):
-                response = await client.get("/readyz")
+                response = await client.get(ready_path)
                 if response.status_code == 200:
                     return
                 # Which dependency is not ready (e.g. an unreachable --redis-url).
-                last_answer = f"/readyz answered {response.status_code}: {response.text[:500]}"
+                last_answer = f"{ready_path} answered {response.status_code}: {response.text[:500]}"
             await asyncio.sleep(0.1)
     raise ServerStartError(
-        f"the gateway was not ready within {START_TIMEOUT_SECONDS:.0f}s ({last_answer})\n"
+        f"the {name} was not ready within {START_TIMEOUT_SECONDS:.0f}s ({last_answer})\n"
         f"{_log_tail(log_path)}"
     )
 
@@ -100,6 +113,41 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 
 @asynccontextmanager
+async def server_process(
+    name: str,
+    command: Sequence[str],
+    *,
+    port: int,
+    ready_path: str,
+    env: Mapping[str, str],
+    log_path: Path,
+) -> AsyncIterator[RunningServer]:
+    """Run ``command`` (a server listening on 127.0.0.1:``port``) until the block exits.
+
+    The block is entered once ``ready_path`` answers 200; on exit, even on errors and Ctrl-C,
+    the process gets SIGTERM, then SIGKILL if it does not stop in time.
+    """
+    base_url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=REPOSITORY,
+            env=dict(env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+            # Its own session: Ctrl-C reaches only the benchmark, which then stops the server
+            # in order (SIGTERM, wait) instead of both dying at once mid-request.
+            start_new_session=True,
+        )
+        try:
+            await _wait_ready(process, name, base_url, ready_path, log_path)
+            yield RunningServer(base_url=base_url, pid=process.pid)
+        finally:
+            await _stop(process)
+
+
+@asynccontextmanager
 async def gateway_server(
     settings: Mapping[str, str], log_path: Path
 ) -> AsyncIterator[RunningServer]:
@@ -110,24 +158,15 @@ async def gateway_server(
         "--host", "127.0.0.1", "--port", str(port),
         "--workers", "1", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            *command,
-            cwd=REPOSITORY,
-            env=gateway_environment(settings),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
-            # Its own session: Ctrl-C reaches only the benchmark, which then stops the server
-            # in order (SIGTERM, wait) instead of both dying at once mid-request.
-            start_new_session=True,
-        )
-        try:
-            await _wait_ready(process, base_url, log_path)
-            yield RunningServer(base_url=base_url, pid=process.pid)
-        finally:
-            await _stop(process)
+    async with server_process(
+        "gateway",
+        command,
+        port=port,
+        ready_path="/readyz",
+        env=gateway_environment(settings),
+        log_path=log_path,
+    ) as server:
+        yield server
 
 
 def cpu_seconds(pid: int) -> float | None:
