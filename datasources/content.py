@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,7 @@ import orjson
 
 from datasources.cache import Cache
 from datasources.instrumentation import DatasourceMetrics
-from datasources.pagination import MAX_ID, Page, decode_cursor, encode_cursor, invalid_cursor
+from datasources.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
 from datasources.resilience import Deadline
 from datasources.singleflight import SingleFlight
 from datasources.upstream import Upstream
@@ -31,6 +32,11 @@ logger = logging.getLogger("manifold.content")
 
 #: Bump when the cached encoding changes, so a deploy never reads the previous format.
 CACHE_VERSION = 1
+#: The upstream contract: content ids are 1..10**18-1 (at most 18 digits) and slugs URL-safe.
+#: Anything else cannot exist upstream, so it is answered here without a call, and one
+#: malformed key can never fail a batch that other keys (or other requests) share.
+MAX_CONTENT_ID = 10**18 - 1
+SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}")
 CONTENT_CURSOR = "content"
 _NEGATIVE = b"\x00missing"
 
@@ -107,9 +113,17 @@ def parse_content(raw: Any) -> ContentRecord:
 
 def parse_content_cursor(cursor: str) -> int:
     (content_id,) = decode_cursor(CONTENT_CURSOR, cursor, 1)
-    if not isinstance(content_id, int):
+    if not isinstance(content_id, int) or content_id > MAX_CONTENT_ID:
         raise invalid_cursor()
     return content_id
+
+
+def is_content_id(value: int) -> bool:
+    return 0 < value <= MAX_CONTENT_ID
+
+
+def is_slug(value: str) -> bool:
+    return SLUG.fullmatch(value) is not None
 
 
 def _chunks(items: Sequence[int], size: int) -> list[Sequence[int]]:
@@ -143,7 +157,7 @@ class ContentSource:
         self, ids: Sequence[int], *, deadline: Deadline, request_id: str = ""
     ) -> dict[int, ContentRecord]:
         """Content for each id the upstream knows; unknown ids are absent."""
-        wanted = [content_id for content_id in dict.fromkeys(ids) if 0 < content_id <= MAX_ID]
+        wanted = [content_id for content_id in dict.fromkeys(ids) if is_content_id(content_id)]
         if not wanted:
             return {}
 
@@ -159,7 +173,7 @@ class ContentSource:
     async def by_slugs(
         self, slugs: Sequence[str], *, deadline: Deadline, request_id: str = ""
     ) -> dict[str, ContentRecord]:
-        wanted = list(dict.fromkeys(slugs))
+        wanted = [slug for slug in dict.fromkeys(slugs) if is_slug(slug)]
         results: dict[str, ContentRecord] = {}
         for chunk in [
             wanted[start : start + self._max_batch_size]

@@ -181,9 +181,15 @@ class Upstream:
             else:
                 self.breaker.record_failure()
             return answer
+        try:
+            response = self._interpret(answer, operation)
+        except UpstreamError:
+            # A 4xx other than 404, or a body that is not JSON: unusable, so a failure.
+            self.breaker.record_failure()
+            raise
         self.breaker.record_success()
         self._metrics.breaker_open.labels(upstream=self.name).set(0)
-        return self._interpret(answer, operation)
+        return response
 
     async def _exchange(
         self,

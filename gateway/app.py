@@ -67,7 +67,14 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=list(CORS_ALLOWED_HEADERS),
-                expose_headers=["X-Request-ID"],
+                # Browser clients read their budget and when to retry, like any other client.
+                expose_headers=[
+                    "X-Request-ID",
+                    "RateLimit-Limit",
+                    "RateLimit-Remaining",
+                    "RateLimit-Reset",
+                    "Retry-After",
+                ],
                 max_age=600,
             ),
         ],

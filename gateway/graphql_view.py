@@ -121,10 +121,14 @@ class GraphQLView(GraphQL[Context, None]):
                 )
             return principals[0]
 
+        # One deadline for the whole HTTP request, batches included: it starts when the
+        # request is read, and every operation's backend calls share what is left of it.
+        deadline = Deadline(settings.request_timeout_seconds)
+
         async def make_context(
             caller: Principal, prepared: PreparedDocument, response: Response
         ) -> Context:
-            return self.build_context(request, response, caller, prepared)
+            return self.build_context(request, response, caller, deadline, prepared)
 
         request_id = request.scope.get("state", {}).get("request_id", "")
         outcomes = [
@@ -138,17 +142,19 @@ class GraphQLView(GraphQL[Context, None]):
             for operation in operations  # in order: a batch shares one database connection
         ]
         body: Any = [outcome.payload for outcome in outcomes] if is_batch else outcomes[0].payload
-        return self.respond(request, body, 200 if is_batch else outcomes[0].status, outcomes)
+        return self.respond(
+            request, body, 200 if is_batch else outcomes[0].status, outcomes, batch=is_batch
+        )
 
     def build_context(
         self,
         request: Request,
         response: Response,
         principal: Principal,
+        deadline: Deadline,
         prepared: PreparedDocument | None = None,
     ) -> Context:
         request_id = request.scope.get("state", {}).get("request_id", "")
-        deadline = Deadline(self.resources.settings.request_timeout_seconds)
         return Context(
             request=request,
             response=response,
@@ -169,6 +175,8 @@ class GraphQLView(GraphQL[Context, None]):
         body: Any,
         status: int,
         outcomes: list[Outcome] | None = None,
+        *,
+        batch: bool = False,
     ) -> Response:
         response = Response(
             orjson.dumps(body),
@@ -176,9 +184,12 @@ class GraphQLView(GraphQL[Context, None]):
             media_type=response_media_type(request.headers.get("accept")),
         )
         for outcome in outcomes or ():
-            # A schema extension (cost, rate limits) may set a status and headers.
-            response.headers.raw.extend(outcome.response.headers.raw)
-            if outcome.response.status_code:
+            # A schema extension (cost, rate limits) may set a status and headers. In a batch
+            # the last operation's headers describe the budget as it is now, and the status
+            # stays 200: each operation reports its own refusal in its own errors.
+            for name, value in outcome.response.headers.items():
+                response.headers[name] = value
+            if outcome.response.status_code and not batch:
                 response.status_code = outcome.response.status_code
         if response.status_code >= 400:
             response.headers["Cache-Control"] = "no-store"  # a CDN must not keep a refusal

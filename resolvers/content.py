@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from auth.access import Requirement, any_of
 from auth.principal import Principal
 from auth.scopes import Scope
-from datasources.content import ContentKind, ContentPageKey, ContentRecord, parse_content_cursor
+from datasources.content import (
+    ContentKind,
+    ContentPageKey,
+    ContentRecord,
+    is_slug,
+    parse_content_cursor,
+)
 from datasources.loaders import Loaders
 from datasources.pagination import Page, check_first
 from datasources.users import UserRecord
@@ -19,7 +25,6 @@ from gateway.errors import BadUserInputError
 
 READ_DRAFTS: Requirement = any_of(Scope.CONTENT_READ)
 
-MAX_SLUG_LENGTH = 200
 MAX_TAG_LENGTH = 64
 
 
@@ -49,9 +54,8 @@ async def get_content(
             loaders=loaders, principal=principal, content_ids=[content_id]
         )
         return record
-    assert slug is not None
-    if not slug or len(slug) > MAX_SLUG_LENGTH or "," in slug:
-        return None
+    if slug is None or not is_slug(slug):
+        return None  # no such slug can exist upstream: missing, without a call
     return visible(principal, await loaders.content_by_slug.load(slug))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
 
 import pytest
@@ -241,3 +242,40 @@ async def test_another_users_recommendations_read_as_none_without_users_read(
 
     assert as_viewer.data["content"]["author"]["recommendations"] == []
     assert len(as_author.data["content"]["author"]["recommendations"]) == 3
+
+
+async def test_an_id_beyond_the_upstreams_range_is_missing_without_failing_its_siblings(
+    gql, content_service, catalog
+):
+    before = content_service.requests()
+
+    response = await gql.execute(
+        f'{{ a: content(id: "{global_id("Content", 10**18)}") {{ title }} '
+        f'b: content(id: "{global_id("Content", 1)}") {{ title }} }}'
+    )
+
+    assert result(response.body) == {"data": {"a": None, "b": {"title": catalog.by_id[1].title}}}
+    assert content_service.requests() - before == 1
+
+
+async def test_a_cursor_beyond_the_upstreams_id_range_is_bad_user_input(gql):
+    cursor = base64.urlsafe_b64encode(b'["content",1000000000000000000]').decode().rstrip("=")
+
+    response = await gql.execute(f'{{ contents(after: "{cursor}") {{ edges {{ cursor }} }} }}')
+
+    assert response.codes == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize("slug", [" ", "\\t", " product-1 ", "a,b", "x" * 201])
+async def test_a_slug_that_cannot_exist_is_missing_without_an_upstream_call(
+    gql, content_service, catalog, slug
+):
+    before = content_service.requests()
+
+    response = await gql.execute(
+        f'{{ a: content(slug: "{slug}") {{ title }} '
+        f'b: content(slug: "{catalog.by_id[1].slug}") {{ title }} }}'
+    )
+
+    assert result(response.body) == {"data": {"a": None, "b": {"title": catalog.by_id[1].title}}}
+    assert content_service.requests() - before == 1

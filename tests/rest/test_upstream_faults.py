@@ -234,3 +234,20 @@ async def test_upstream_calls_and_latency_are_in_metrics(gql, client):
         'manifold_upstream_request_duration_seconds_count{outcome="ok",upstream="content"} 1.0'
         in metrics
     )
+
+
+async def test_client_errors_from_the_upstream_count_towards_opening_the_breaker(
+    gateway_with, content_service
+):
+    gql = await gateway_with(
+        upstream_retry_attempts=1, upstream_breaker_failures=2, upstream_breaker_open_seconds=30
+    )
+    content_service.set_faults(error_rate=1.0, error_status=400)
+    await gql.execute(content_query(80))
+    await gql.execute(content_query(81))
+    before = content_service.requests()
+
+    response = await gql.execute(content_query(82))
+
+    assert response.codes == ["UPSTREAM_UNAVAILABLE"]
+    assert content_service.requests() == before
