@@ -2,9 +2,11 @@
 
 A schema extension rather than HTTP middleware, because the cost needs the parsed and validated
 document. In ``on_execute`` it sets the execution result itself when the operation is refused,
-which makes Strawberry skip execution entirely: a refused operation touches no backend. The
-HTTP status and ``RateLimit-*`` headers go on the per-request temporal response (Strawberry
-copies both to the real one), and ``extensions.cost`` comes from ``get_results``.
+which makes Strawberry skip execution entirely: a refused operation touches no backend.
+Variables are coerced first: an operation whose variables do not coerce is left for execution
+to refuse (with ``BAD_USER_INPUT``) and charges nothing. The HTTP status and ``RateLimit-*``
+headers go on the per-request temporal response (Strawberry copies both to the real one), and
+``extensions.cost`` comes from ``get_results``.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, get_operation_ast
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError
+from graphql.execution.values import get_variable_values
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
@@ -25,6 +28,21 @@ from gateway.rate_limit import BudgetStatus, CostTooHighError, RateLimitedError
 from schema.context import Context
 
 __all__ = ["CostBudgetExtension"]
+
+
+def _variables_coerce(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> bool:
+    """Whether graphql-core's execute will get past variable coercion, which it does after
+    this hook: a request refused there never runs, so it must not spend the budget."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return True  # execution reports it; the cost of no operation is 0 anyway
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    return not isinstance(coerced, list)
 
 
 def _iso(epoch: float) -> str:
@@ -43,12 +61,23 @@ class CostBudgetExtension(SchemaExtension):
             yield
             return
         budgets = context.budgets
+        schema = self.execution_context.schema._schema
+        if not _variables_coerce(
+            schema,
+            document,
+            self.execution_context.operation_name,
+            self.execution_context.variables,
+        ):
+            # Execution refuses the operation before any resolver runs: nothing to charge for.
+            yield
+            return
         cost = operation_cost(
-            self.execution_context.schema._schema,
+            schema,
             document,
             operation_name=self.execution_context.operation_name,
             variables=self.execution_context.variables,
             model=budgets.model,
+            ceiling=budgets.max_cost,
         )
         limit = budgets.limit_for(context.principal)
         if cost > budgets.max_cost or cost > limit:

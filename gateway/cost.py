@@ -8,12 +8,20 @@ The model (documented for partners in the README):
   variable), else the argument's schema default, else ``default_first``; of a field with an
   ``ids`` list argument it is the list's length; otherwise 1;
 * fragments and inline fragments add their selections' cost (an upper bound for abstract types:
-  every type condition is counted);
+  every type condition is counted); each spread of a named fragment adds its cost again;
 * a mutation adds ``mutation_base`` to its selections' cost; introspection fields (``__schema``,
   ``__type``) and fields returning a type in ``free_types`` cost nothing.
 
 It is driven only by argument names and return types, so new fields are priced without being
 listed anywhere.
+
+Pricing must stay cheap whatever the document, since it runs before the document is refused:
+a named fragment's cost does not depend on where it is spread (multipliers apply outside it),
+so it is computed once per document and reused at every spread — otherwise fragments spreading
+fragments ten times each take time exponential in their depth. With a ``ceiling`` the walk also
+stops as soon as the running total passes it: every partial sum is a lower bound of the total
+(multipliers are at least 1; a zero multiplier skips its selections), so the answer is already
+known to be "too expensive".
 """
 
 from __future__ import annotations
@@ -65,8 +73,13 @@ def operation_cost(
     operation_name: str | None = None,
     variables: Mapping[str, Any] | None = None,
     model: CostModel | None = None,
+    ceiling: int | None = None,
 ) -> int:
-    """The cost of the operation ``operation_name`` selects (0 when it names none)."""
+    """The cost of the operation ``operation_name`` selects (0 when it names none).
+
+    With ``ceiling``, a cost above it may be returned as soon as it is known to be above it:
+    the value is then a lower bound of the true cost, still greater than ``ceiling``.
+    """
     model = model or CostModel()
     operation = _operation(document, operation_name)
     if operation is None:
@@ -79,8 +92,13 @@ def operation_cost(
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    walker = _Walker(schema, fragments, _coerced(schema, operation, variables or {}), model)
-    cost = walker.selection_set(operation.selection_set, root, frozenset())
+    walker = _Walker(
+        schema, fragments, _coerced(schema, operation, variables or {}), model, ceiling
+    )
+    try:
+        cost = walker.selection_set(operation.selection_set, root)
+    except _OverCeiling as over:
+        return over.partial
     if operation.operation is OperationType.MUTATION:
         cost += model.mutation_base
     return cost
@@ -102,6 +120,14 @@ def _coerced(
     return None if isinstance(coerced, list) else coerced
 
 
+class _OverCeiling(Exception):
+    """Unwinds the walk once a partial sum exceeds the ceiling."""
+
+    def __init__(self, partial: int) -> None:
+        super().__init__(partial)
+        self.partial = partial
+
+
 class _Walker:
     def __init__(
         self,
@@ -109,19 +135,21 @@ class _Walker:
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: VariableValues | None,
         model: CostModel,
+        ceiling: int | None,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.model = model
+        self.ceiling = ceiling
+        self.fragment_costs: dict[str, int] = {}
+        self.in_progress: set[str] = set()
 
-    def selection_set(
-        self, selection_set: SelectionSetNode, parent: GraphQLNamedType, seen: frozenset[str]
-    ) -> int:
+    def selection_set(self, selection_set: SelectionSetNode, parent: GraphQLNamedType) -> int:
         total = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self.field(selection, parent, seen)
+                total += self.field(selection, parent)
             elif isinstance(selection, InlineFragmentNode):
                 condition = (
                     parent
@@ -129,18 +157,33 @@ class _Walker:
                     else self.schema.get_type(selection.type_condition.name.value)
                 )
                 if condition is not None:
-                    total += self.selection_set(selection.selection_set, condition, seen)
+                    total += self.selection_set(selection.selection_set, condition)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:
-                    continue
-                condition = self.schema.get_type(fragment.type_condition.name.value)
-                if condition is not None:
-                    total += self.selection_set(fragment.selection_set, condition, seen | {name})
+                total += self.fragment(selection.name.value)
+            if self.ceiling is not None and total > self.ceiling:
+                raise _OverCeiling(total)
         return total
 
-    def field(self, node: FieldNode, parent: GraphQLNamedType, seen: frozenset[str]) -> int:
+    def fragment(self, name: str) -> int:
+        """Computed once per document; a cycle (which validation refuses anyway) costs 0."""
+        known = self.fragment_costs.get(name)
+        if known is not None:
+            return known
+        definition = self.fragments.get(name)
+        if definition is None or name in self.in_progress:
+            return 0
+        condition = self.schema.get_type(definition.type_condition.name.value)
+        self.in_progress.add(name)
+        try:
+            cost = (
+                0 if condition is None else self.selection_set(definition.selection_set, condition)
+            )
+        finally:
+            self.in_progress.discard(name)
+        self.fragment_costs[name] = cost
+        return cost
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType) -> int:
         name = node.name.value
         if name.startswith("__") or not isinstance(
             parent, GraphQLObjectType | GraphQLInterfaceType
@@ -152,10 +195,12 @@ class _Walker:
         named = get_named_type(definition.type)
         if not is_composite_type(named) or named.name in self.model.free_types:
             return 0
-        children = (
-            0 if node.selection_set is None else self.selection_set(node.selection_set, named, seen)
-        )
-        return 1 + self.multiplier(node, definition) * children
+        if node.selection_set is None:
+            return 1
+        multiplier = self.multiplier(node, definition)
+        if multiplier == 0:  # e.g. nodes(ids: []): its selections are never resolved
+            return 1
+        return 1 + multiplier * self.selection_set(node.selection_set, named)
 
     def multiplier(self, node: FieldNode, definition: GraphQLField) -> int:
         if FIRST_ARGUMENT in definition.args:

@@ -10,9 +10,10 @@
    the parsed document (``schema.prepared``) rather than parsing again.
 
 The result is classified (contract codes, masking) and given a status: a document that never
-executed is a 400 without ``data``, an unexpected failure before execution a 500, anything that
-executed a 200. Schema extensions (cost and rate limits) may still override the status and add
-headers through ``context.response``.
+executed is a 400 without ``data`` (variables that do not coerce carry ``BAD_USER_INPUT``), an
+unexpected failure before execution a 500, anything that executed a 200. Schema extensions
+(cost and rate limits) may still override the status and add headers through
+``context.response``.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from gateway.persisted import ApqStore, TrustedDocuments, sha256_hex
 from gateway.settings import Settings
 from schema import DOCUMENT_CACHE_SIZE, ManifoldSchema
 from schema.context import Context
-from schema.errors import classify_all
+from schema.errors import classify_all, error_code
 from schema.prepared import PreparedDocument
 
 PrincipalSource = Callable[[], Awaitable[Principal]]
@@ -276,13 +277,20 @@ class OperationPipeline:
     def _outcome(
         self, result: ExecutionResult, request_id: str | None, response: Response
     ) -> Outcome:
-        errors = classify_all(result.errors, request_id) if result.errors else []
+        raw = list(result.errors or [])
+        # Variable coercion fails inside graphql-core's execute, before any resolver.
+        variables_refused = (
+            not isinstance(result, PreExecutionError)
+            and result.data is None
+            and bool(raw)
+            and all(error.path is None for error in raw)
+        )
+        if variables_refused:
+            raw = [_as_bad_user_input(error) for error in raw]
+        errors = classify_all(raw, request_id) if raw else []
         payload: dict[str, Any] = {}
         status = 200
-        never_executed = isinstance(result, PreExecutionError) or (
-            # Variable coercion fails inside graphql-core's execute, before any resolver.
-            result.data is None and bool(errors) and all(error.path is None for error in errors)
-        )
+        never_executed = isinstance(result, PreExecutionError) or variables_refused
         if never_executed:
             codes = {error.extensions.get("code") for error in errors if error.extensions}
             status = 500 if ErrorCode.INTERNAL_SERVER_ERROR.value in codes else 400
@@ -293,6 +301,22 @@ class OperationPipeline:
         if result.extensions:
             payload["extensions"] = result.extensions
         return Outcome(payload, status, response)
+
+
+def _as_bad_user_input(error: GraphQLError) -> GraphQLError:
+    """A variable value that does not coerce is the caller's input, not an invalid document:
+    ``BAD_USER_INPUT`` (as Apollo Server reports it). Errors with their own code keep it."""
+    if error_code(error) is not ErrorCode.GRAPHQL_VALIDATION_FAILED:
+        return error
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions={**(error.extensions or {}), "code": ErrorCode.BAD_USER_INPUT.value},
+    )
 
 
 class _Refused(Exception):

@@ -181,3 +181,64 @@ async def test_an_unreachable_budget_store_serves_unmetered_and_warns(gateways: 
     assert response.body["extensions"]["cost"] == {"requested": 1}
     assert "RateLimit-Limit" not in response.headers
     assert "rate-limit storage unreachable" in caplog.text
+
+
+async def test_a_fragment_bomb_is_refused_as_too_expensive_at_once(gateways: Gateways):
+    spreads = " ".join(["...F{below}"] * 10)
+    fragments = ["fragment F0 on Content { author { name } }"] + [
+        f"fragment F{level} on Content {{ {spreads.format(below=level - 1)} }}"
+        for level in range(1, 8)
+    ]
+    bomb = '{ content(id: "Q29udGVudDox") { ...F7 } } ' + " ".join(fragments)
+    async with gateways(cost_max_per_operation=1000) as gql:
+        token = gql.token("reader", "content:read")
+        started = time.perf_counter()
+        refused, statements = await gql.counted(bomb, token=token)
+        elapsed = time.perf_counter() - started
+
+    assert refused.status == 400
+    assert refused.codes == ["COST_ESTIMATED_TOO_EXPENSIVE"]
+    assert refused.body["extensions"]["cost"]["requested"] > 1000
+    assert statements == 0
+    assert elapsed < 1.0
+
+
+async def test_variables_that_do_not_coerce_charge_nothing(gateways: Gateways):
+    query = "query($f: Int) { contents(first: $f) { edges { node { title } } } }"
+    async with gateways(rate_limit_budget=1000) as gql:
+        token = gql.token("reader", "content:read")
+        refused = await gql.execute(query, {"f": "abc"}, token=token)
+        check = await gql.execute("{ rateLimit { remaining } }", token=token)
+
+    assert refused.status == 400
+    assert refused.data is None
+    assert check.data["rateLimit"]["remaining"] == 1000
+
+
+async def test_variables_that_do_not_coerce_are_bad_user_input(gateways: Gateways):
+    query = "query($f: Int) { contents(first: $f) { edges { node { title } } } }"
+    async with gateways() as gql:
+        refused = await gql.execute(query, {"f": "abc"}, token=gql.token("reader", "content:read"))
+
+    assert refused.status == 400
+    assert "data" not in refused.body
+    assert refused.codes == ["BAD_USER_INPUT"]
+    assert "$f" in refused.errors[0]["message"]
+
+
+async def test_a_missing_required_variable_is_bad_user_input(gateways: Gateways):
+    query = "query($f: Int!) { contents(first: $f) { edges { node { title } } } }"
+    async with gateways() as gql:
+        refused = await gql.execute(query, {}, token=gql.token("reader", "content:read"))
+
+    assert refused.status == 400
+    assert refused.codes == ["BAD_USER_INPUT"]
+
+
+async def test_an_invalid_document_is_still_a_validation_failure(gateways: Gateways):
+    query = "query($f: Int) { contents(first: $f) { edges { node { nosuchfield } } } }"
+    async with gateways() as gql:
+        refused = await gql.execute(query, {"f": 1}, token=gql.token("reader", "content:read"))
+
+    assert refused.status == 400
+    assert refused.codes == ["GRAPHQL_VALIDATION_FAILED"]

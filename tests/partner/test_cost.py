@@ -3,6 +3,7 @@ being added alongside (content, recommendations), priced without naming them any
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -154,3 +155,65 @@ def test_fields_added_elsewhere_are_priced_by_their_arguments_and_types(query: s
     schema = strawberry.Schema(query=Query)._schema
 
     assert operation_cost(schema, parse(query), model=MODEL) == expected
+
+
+# Fragment bombs: each fragment spreads the one below it ten times, so re-walking fragments at
+# every spread takes time exponential in the depth. A fragment is priced once per document.
+
+
+def fragment_bomb(depth: int, leaf: str) -> str:
+    spreads = " ".join(["...F{below}"] * 10)
+    fragments = [f"fragment F0 on Content {{ {leaf} }}"] + [
+        f"fragment F{level} on Content {{ {spreads.format(below=level - 1)} }}"
+        for level in range(1, depth + 1)
+    ]
+    return f'{{ content(id: "Q29udGVudDox") {{ ...F{depth} }} }} ' + " ".join(fragments)
+
+
+def timed_cost(query: str, **options: Any) -> tuple[int, float]:
+    schema = build_schema()._schema
+    document = parse(query)
+    started = time.perf_counter()
+    cost = operation_cost(schema, document, model=MODEL, **options)
+    return cost, time.perf_counter() - started
+
+
+def test_a_fragment_bomb_of_scalars_is_priced_at_once_as_its_one_object():
+    cost, seconds = timed_cost(fragment_bomb(7, "title"))
+
+    assert cost == 1  # content; every spread selects only scalars
+    assert seconds < 1.0  # ~1 ms; re-walking each spread took 22 s
+
+
+@pytest.mark.parametrize("depth", [7, 30])
+def test_a_fragment_bomb_is_priced_exactly_without_walking_every_spread(depth: int):
+    cost, seconds = timed_cost(fragment_bomb(depth, "author { name }"))
+
+    assert cost == 1 + 10**depth  # content + 10^depth authors
+    assert seconds < 1.0
+
+
+@pytest.mark.parametrize("depth", [7, 30])
+def test_pricing_stops_once_the_cost_passes_the_ceiling(depth: int):
+    cost, seconds = timed_cost(fragment_bomb(depth, "author { name }"), ceiling=1000)
+
+    assert 1000 < cost <= 1 + 10**depth  # a lower bound, already above the ceiling
+    assert seconds < 1.0
+
+
+def test_a_ceiling_does_not_change_the_cost_of_an_operation_below_it():
+    query = (
+        "{ users(first: 10) { edges { node { orders(first: 5) { edges { node { number } } } } } } }"
+    )
+    schema = build_schema()._schema
+
+    assert operation_cost(schema, parse(query), model=MODEL, ceiling=131) == 131
+    assert operation_cost(schema, parse(query), model=MODEL) == 131
+
+
+def test_a_fragment_spread_inside_itself_costs_nothing_more():
+    # Validation refuses cycles; pricing must still terminate if it ever sees one.
+    query = '{ user(id: "VXNlcjox") { ...A } } fragment A on User { orders(first: 2) { edges { node { customer { ...A } } } } }'
+    schema = build_schema()._schema
+
+    assert operation_cost(schema, parse(query), model=MODEL) == 1 + 1 + 2 * (1 + 1 + 1)
