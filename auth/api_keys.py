@@ -39,9 +39,11 @@ from gateway.errors import AuthenticationError, BadUserInputError
 
 __all__ = [
     "KEY_PREFIX",
+    "MAX_KEY_LIFETIME",
     "ApiKeys",
     "CreatedApiKey",
     "format_key",
+    "lifetime_too_long",
     "load_pepper",
     "looks_like_api_key",
     "parse_key",
@@ -51,6 +53,9 @@ KEY_PREFIX = "mfk_"
 KEY_ID_LENGTH = 12
 SECRET_LENGTH = 40  # ~238 bits from 62 symbols
 PEPPER_FILE_NAME = "api-key-pepper"
+#: The longest a key may live: long enough for any partner contract, short enough that every
+#: key expires eventually (and far inside what datetimes and the database can represent).
+MAX_KEY_LIFETIME = timedelta(days=3650)
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _KEY_PATTERN = re.compile(r"mfk_([a-z0-9]{12})_([A-Za-z0-9]{40})", re.ASCII)
@@ -132,6 +137,11 @@ class _CachedKey:
         )
 
 
+def lifetime_too_long() -> str:
+    days = MAX_KEY_LIFETIME.days
+    return f"a key may live at most {days} days ({days // 365} years)"
+
+
 def _check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     known = {str(scope) for scope in Scope}
     unknown = sorted(set(scopes) - known)
@@ -184,6 +194,8 @@ class ApiKeys:
                 raise BadUserInputError("expiresAt must carry a time zone")
             if expires_at <= utc_now():
                 raise BadUserInputError("expiresAt must be in the future")
+            if expires_at - utc_now() > MAX_KEY_LIFETIME:
+                raise BadUserInputError(lifetime_too_long())
         key_id = "".join(
             secrets.choice(string.ascii_lowercase + string.digits) for _ in range(KEY_ID_LENGTH)
         )

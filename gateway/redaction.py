@@ -3,6 +3,12 @@
 The gateway refuses a key sent in a URL, but the URL has already reached uvicorn's access log
 (and would reach any logger that prints request paths) by then. This filter rewrites any
 ``mfk_…`` key in a record to its key id alone, so the secret never lands on disk.
+
+Access logs print the query string as sent, percent-encoded, and a client may encode any
+character of a key (``mfk%5F…``, ``%6Dfk_…``, even twice): so every URL-ish run of characters
+holding a ``%`` is decoded (repeatedly, as a server might) before looking for a key, and a run
+that turns out to hold one is logged decoded and redacted; a run still encoded after a few
+rounds is redacted whole rather than decoded without end.
 """
 
 from __future__ import annotations
@@ -11,14 +17,41 @@ import copy
 import logging
 import re
 from typing import Any
+from urllib.parse import unquote
 
 __all__ = ["RedactApiKeys", "redact", "uvicorn_log_config"]
 
-_KEY = re.compile(r"mfk_([A-Za-z0-9]*)_[A-Za-z0-9]+")
+_KEY = re.compile(r"(?i:mfk)_([A-Za-z0-9]*)_[A-Za-z0-9]+")
+#: Characters a URL query value may carry unencoded, and ``%`` escapes.
+_URL_RUN = re.compile(r"[A-Za-z0-9%_.~+-]+")  # maximal runs: linear, no backtracking
+_MAX_DECODES = 4
+_DEEPLY_ENCODED = "[REDACTED]"
+
+
+def _literal(text: str) -> str:
+    return _KEY.sub(r"mfk_\1_[REDACTED]", text)
+
+
+def _decoded(run: re.Match[str]) -> str:
+    text = run.group(0)
+    if "%" not in text:
+        return text
+    for _ in range(_MAX_DECODES):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    else:
+        if unquote(text) != text:  # encoded deeper than any client does by mistake: hide it
+            return _DEEPLY_ENCODED
+    redacted = _literal(text)
+    return run.group(0) if redacted == text else redacted
 
 
 def redact(text: str) -> str:
-    return _KEY.sub(r"mfk_\1_[REDACTED]", text)
+    if "%" in text:
+        text = _URL_RUN.sub(_decoded, text)
+    return _literal(text)
 
 
 class RedactApiKeys(logging.Filter):

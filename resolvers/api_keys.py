@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from auth.access import Requirement, any_of, require
-from auth.api_keys import ApiKeys, CreatedApiKey
+from auth.api_keys import MAX_KEY_LIFETIME, ApiKeys, CreatedApiKey, lifetime_too_long
 from auth.durations import parse_duration
 from auth.principal import Principal
 from auth.scopes import Scope
@@ -18,15 +18,19 @@ ADMIN_API_KEYS: Requirement = any_of(Scope.ADMIN_API_KEYS)
 
 
 def expiry_from(expires_in: str | None, expires_at: datetime | None) -> datetime | None:
-    """One way to say when a key expires: a duration (``90d``) or a moment, not both."""
+    """One way to say when a key expires: a duration (``90d``) or a moment, not both; at most
+    ``MAX_KEY_LIFETIME`` ahead (``ApiKeys.create`` checks a moment)."""
     if expires_in is not None and expires_at is not None:
         raise BadUserInputError("give expiresIn or expiresAt, not both")
     if expires_in is None:
         return expires_at
     try:
-        return utc_now() + timedelta(seconds=parse_duration(expires_in))
+        seconds = parse_duration(expires_in)
     except ValueError as error:
         raise BadUserInputError(str(error)) from None
+    if seconds > MAX_KEY_LIFETIME.total_seconds():  # before timedelta/datetime can overflow
+        raise BadUserInputError(lifetime_too_long())
+    return utc_now() + timedelta(seconds=seconds)
 
 
 async def create_api_key(

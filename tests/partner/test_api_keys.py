@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from auth.api_keys import hash_secret, load_pepper, parse_key
 from datasources import api_keys as store
 from datasources.tables import api_keys
+from gateway.redaction import uvicorn_log_config
 from gateway.settings import Settings
 from tests.factories import make_order, make_user
 from tests.partner.conftest import Gateways, issue_key, key_service
@@ -139,6 +144,82 @@ async def test_a_key_in_the_query_string_is_refused_and_never_logged(
     ]
     assert not any(secret in line for line in gateway_lines)
     assert secret not in response.text
+
+
+def logged_like_uvicorn(app: ASGIApp) -> ASGIApp:
+    """``app`` with the access-log line uvicorn writes after each request (same logger, format
+    and arguments), which the in-process test transport does not produce."""
+    access = logging.getLogger("uvicorn.access")
+
+    async def logged(scope: Scope, receive: Receive, send: Send) -> None:
+        status = 0
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await app(scope, receive, sending)
+        access.info(
+            '%s - "%s %s HTTP/%s" %d',
+            get_client_addr(scope),  # type: ignore[arg-type]
+            scope["method"],
+            get_path_with_query_string(scope),  # type: ignore[arg-type]
+            scope["http_version"],
+            status,
+        )
+
+    return logged
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [lambda key: key.replace("_", "%5F"), lambda key: "%6D" + key[1:]],
+    ids=["mfk%5F", "%6Dfk_"],
+)
+async def test_a_percent_encoded_key_in_the_query_string_is_refused_and_never_logged(
+    gateways: Gateways,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    encode: Callable[[str], str],
+):
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
+    access = logging.getLogger("uvicorn.access")  # configured by the test servers' uvicorn:
+    monkeypatch.setattr(access, "handlers", [caplog.handler])  # its lines go to caplog instead
+    filters = uvicorn_log_config()["filters"]
+    caplog.handler.addFilter(filters["redact_api_keys"]["()"]())  # as on uvicorn's handlers
+    async with gateways() as gql:
+        key = await issue_key(gql, "users:read")
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(
+                app=logged_like_uvicorn(gql.app), client=("203.0.113.7", 4711)
+            ),
+            base_url="http://gateway.test",
+        ) as http:
+            response = await http.get(
+                f"/graphql?query=%7B__typename%7D&api_key={encode(key)}",
+                headers={"apollo-require-preflight": "true"},
+            )
+
+    assert response.status_code == 401
+    assert "not accepted in the URL" in response.json()["errors"][0]["message"]
+    key_id, secret = parse_key(key)
+    access_lines = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "uvicorn.access" and "/graphql" in record.getMessage()
+    ]
+    assert access_lines == [
+        f'203.0.113.7:4711 - "GET /graphql?query=%7B__typename%7D&api_key=mfk_{key_id}_[REDACTED] '
+        'HTTP/1.1" 401'
+    ]
+    assert not any(
+        secret in record.getMessage()
+        for record in caplog.records
+        if not record.name.startswith(("httpx", "httpcore"))  # the test's own client
+    )
 
 
 async def test_a_key_is_not_accepted_as_a_bearer_token(gateways: Gateways):
@@ -294,3 +375,58 @@ async def test_keys_are_listed_oldest_first_a_page_at_a_time(gateways: Gateways)
     assert [edge["node"]["name"] for edge in second.data["apiKeys"]["edges"]] == ["three"]
     assert second.data["apiKeys"]["pageInfo"]["hasNextPage"] is False
     assert bad_cursor.codes == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize(
+    "expiry",
+    [
+        {"expiresIn": "99999999999d"},  # overflowed timedelta
+        {"expiresIn": "3000000d"},  # overflowed the datetime
+        {"expiresIn": "3651d"},
+        {"expiresAt": "9999-12-31T23:59:59-05:00"},  # past year 9999 in UTC
+        {"expiresAt": "2199-01-01T00:00:00Z"},
+    ],
+)
+async def test_a_key_lifetime_beyond_ten_years_is_bad_user_input(
+    gateways: Gateways, expiry: dict[str, str]
+):
+    async with gateways() as gql:
+        response = await gql.execute(
+            CREATE,
+            {"input": {"name": "x", "scopes": ["content:read"], **expiry}},
+            token=gql.token("admin", ADMIN),
+        )
+
+    assert response.data is None
+    assert response.codes == ["BAD_USER_INPUT"]
+    assert response.errors[0]["message"] == "a key may live at most 3650 days (10 years)"
+
+
+async def test_a_key_may_live_ten_years(gateways: Gateways):
+    async with gateways() as gql:
+        response = await gql.execute(
+            CREATE,
+            {"input": {"name": "x", "scopes": ["content:read"], "expiresIn": "3650d"}},
+            token=gql.token("admin", ADMIN),
+        )
+
+    expires_at = datetime.fromisoformat(response.data["createApiKey"]["apiKey"]["expiresAt"])
+    assert expires_at - datetime.now(UTC) > timedelta(days=3649)
+
+
+async def test_a_key_expiring_in_the_past_is_bad_user_input(gateways: Gateways):
+    async with gateways() as gql:
+        response = await gql.execute(
+            CREATE,
+            {
+                "input": {
+                    "name": "x",
+                    "scopes": ["content:read"],
+                    "expiresAt": "2001-01-01T00:00:00Z",
+                }
+            },
+            token=gql.token("admin", ADMIN),
+        )
+
+    assert response.codes == ["BAD_USER_INPUT"]
+    assert response.errors[0]["message"] == "expiresAt must be in the future"

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -116,6 +117,63 @@ def test_access_log_lines_never_carry_a_key_secret():
     assert "mfk_abcdefabcdef_[REDACTED]" in record.getMessage()
     assert isinstance(record.args, tuple)  # uvicorn reads them by position
     assert len(record.args) == 5
+
+
+def test_cli_refuses_a_lifetime_beyond_ten_years_in_one_line(embedded: Settings):
+    result = CliRunner().invoke(
+        cli,
+        ["keys", "create", "--name", "x", "--scope", "users:read", "--expires-in", "99999999999d"],
+    )
+
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.output.strip() == "a key may live at most 3650 days (10 years)"
+
+
+def access_log_record(path: str) -> logging.LogRecord:
+    """The record uvicorn's access logger writes for a request."""
+    return logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("203.0.113.7:4711", "GET", path, "1.1", 401),
+        None,
+    )
+
+
+SECRET = "S" * 40
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "mfk%5Fabcdefabcdef%5F" + SECRET,
+        "mfk%5fabcdefabcdef%5f" + SECRET,
+        "%6Dfk_abcdefabcdef_" + SECRET,
+        "%6D%66%6B%5F%61bcdefabcdef_%53" + SECRET[1:],
+        "mfk%255Fabcdefabcdef%255F" + SECRET,  # encoded twice
+    ],
+)
+def test_access_log_lines_never_carry_a_percent_encoded_key_secret(value: str):
+    record = access_log_record(f"/graphql?query=%7B__typename%7D&api_key={value}")
+
+    assert RedactApiKeys().filter(record)
+    message = record.getMessage()
+    assert SECRET[1:] not in message
+    assert "api_key=mfk_abcdefabcdef_[REDACTED]" in message
+    assert "query=%7B__typename%7D" in message  # the rest of the line is left as it was
+
+
+def test_a_value_encoded_deeper_than_clients_do_is_hidden_whole():
+    value = "mfk%5Fabcdefabcdef%5F" + SECRET
+    for _ in range(5):  # six levels of encoding in all
+        value = quote(value, safe="")
+    record = access_log_record(f"/graphql?api_key={value}")
+
+    assert RedactApiKeys().filter(record)
+    assert record.getMessage().endswith('"GET /graphql?api_key=[REDACTED] HTTP/1.1" 401')
 
 
 async def test_without_redis_a_running_gateway_refuses_a_key_revoked_from_the_cli(
