@@ -21,10 +21,11 @@ async def test_an_unknown_field_is_graphql_validation_failed(gql):
     assert statements == 0
 
 
-async def test_a_variable_of_the_wrong_type_is_graphql_validation_failed(gql):
+async def test_a_variable_of_the_wrong_type_is_bad_user_input(gql):
     response = await gql.execute(
         "query($n: Int) { users(first: $n) { edges { cursor } } }", {"n": "many"}
     )
 
+    assert response.status == 400
     assert response.data is None
-    assert response.codes == ["GRAPHQL_VALIDATION_FAILED"]
+    assert response.codes == ["BAD_USER_INPUT"]

@@ -139,7 +139,7 @@ async def test_variables_of_the_wrong_type_are_400(gateway):
     )
 
     assert response.status_code == 400
-    assert codes(response) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert codes(response) == ["BAD_USER_INPUT"]
     assert statements == 0
 
 
