@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,11 +42,9 @@ from demo.catalog import (
 from demo.faults import (
     FaultInjector,
     Faults,
-    InvalidFaults,
-    add_fault_arguments,
     bad_request,
-    faults_from_arguments,
     operational_routes,
+    parse_service_arguments,
 )
 from demo.openapi import content_document
 
@@ -260,18 +257,12 @@ def _cursor_id(raw: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m demo.content", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--users", type=int, default=200, help="authors are users 1..N")
     parser.add_argument("--articles", type=int, default=150)
     parser.add_argument("--videos", type=int, default=100)
     parser.add_argument("--cache-max-age", type=int, default=60)
-    add_fault_arguments(parser)
-    arguments = parser.parse_args(argv)
-    try:
-        faults = faults_from_arguments(arguments, os.environ)
-    except InvalidFaults as error:
-        parser.error(str(error))
+    arguments, faults = parse_service_arguments(parser, argv)
     config = ContentConfig(
         users=arguments.users,
         articles=arguments.articles,

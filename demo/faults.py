@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -308,3 +309,20 @@ def _flag(raw: str) -> bool:
     if value in _FALSE:
         return False
     raise ValueError(raw)
+
+
+def parse_service_arguments(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> tuple[argparse.Namespace, Faults]:
+    """A demo service's command line plus its fault flags, with faults read as the CLI says.
+
+    Adds ``--host`` and the fault flags to ``parser`` (the service adds ``--port`` and its own),
+    parses ``argv`` and reads the initial faults from flags, then ``DEMO_*`` variables.
+    """
+    parser.add_argument("--host", default="127.0.0.1")
+    add_fault_arguments(parser)
+    arguments = parser.parse_args(argv)
+    try:
+        return arguments, faults_from_arguments(arguments, os.environ)
+    except InvalidFaults as error:
+        parser.error(str(error))

@@ -28,7 +28,6 @@ two services agree without calling each other. Run with ``python -m demo.recomme
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -45,11 +44,9 @@ from demo.catalog import Catalog, ContentStatus, build_catalog
 from demo.faults import (
     FaultInjector,
     Faults,
-    InvalidFaults,
-    add_fault_arguments,
     bad_request,
-    faults_from_arguments,
     operational_routes,
+    parse_service_arguments,
 )
 from demo.openapi import recommendations_document
 
@@ -221,17 +218,11 @@ def create_app(config: RecommendationsConfig | None = None) -> Starlette:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m demo.recommendations", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8102)
     parser.add_argument("--users", type=int, default=200, help="seeded users to learn from")
     parser.add_argument("--orders-per-user", type=int, default=5)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the seeder's seed")
-    add_fault_arguments(parser)
-    arguments = parser.parse_args(argv)
-    try:
-        faults = faults_from_arguments(arguments, os.environ)
-    except InvalidFaults as error:
-        parser.error(str(error))
+    arguments, faults = parse_service_arguments(parser, argv)
     config = RecommendationsConfig(
         users=arguments.users,
         orders_per_user=arguments.orders_per_user,

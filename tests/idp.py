@@ -13,20 +13,19 @@ import hashlib
 import hmac
 import json
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-import uvicorn
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from demo.serve import serving
 
 __all__ = [
     "AUDIENCE",
@@ -41,7 +40,6 @@ __all__ = [
 ISSUER = "https://idp.test.manifold"
 AUDIENCE = "https://api.test.manifold"
 JWKS_PATH = "/.well-known/jwks.json"
-_STARTUP_SECONDS = 10.0
 
 
 class LocalIdentityProvider:
@@ -167,47 +165,9 @@ def running_identity_provider(
 ) -> Iterator[LocalIdentityProvider]:
     """Serve a fresh identity provider on 127.0.0.1 for the duration of the block."""
     provider = LocalIdentityProvider(issuer=issuer, audience=audience)
-    config = uvicorn.Config(
-        provider.app(),
-        lifespan="off",
-        loop="asyncio",
-        http="h11",
-        ws="none",
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    # Binding here, not in uvicorn, gives a free port known before the thread starts.
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        listener.bind(("127.0.0.1", 0))
-        host, port = listener.getsockname()
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [listener]}, name="local-idp", daemon=True
-        )
-        thread.start()
-        try:
-            _wait_until_started(server, thread)
-            provider.base_url = f"http://{host}:{port}"
-            yield provider
-        finally:
-            server.should_exit = True
-            thread.join(timeout=_STARTUP_SECONDS)
-            if thread.is_alive():
-                raise RuntimeError("the local identity provider did not stop")
-    finally:
-        listener.close()
-
-
-def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + _STARTUP_SECONDS
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the local identity provider failed to start")
-        if time.monotonic() > deadline:
-            raise RuntimeError("the local identity provider did not start in time")
-        time.sleep(0.005)
+    with serving(provider.app()) as base_url:
+        provider.base_url = base_url
+        yield provider
 
 
 def _new_key() -> RSAKey:

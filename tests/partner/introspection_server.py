@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import base64
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from demo.serve import serving
 
 CLIENT_ID = "manifold-gateway"
 CLIENT_SECRET = "introspection-test-secret-0123456789"
@@ -80,36 +79,6 @@ class IntrospectionServer:
 @contextmanager
 def running_introspection_server() -> Iterator[IntrospectionServer]:
     server_state = IntrospectionServer()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            server_state.app(),
-            lifespan="off",
-            loop="asyncio",
-            http="h11",
-            ws="none",
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=2,
-        )
-    )
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        listener.bind(("127.0.0.1", 0))
-        host, port = listener.getsockname()
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [listener]}, name="introspection", daemon=True
-        )
-        thread.start()
-        try:
-            deadline = time.monotonic() + 10
-            while not server.started:
-                if not thread.is_alive() or time.monotonic() > deadline:
-                    raise RuntimeError("the introspection server did not start")
-                time.sleep(0.005)
-            server_state.base_url = f"http://{host}:{port}"
-            yield server_state
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-    finally:
-        listener.close()
+    with serving(server_state.app()) as base_url:
+        server_state.base_url = base_url
+        yield server_state
