@@ -100,6 +100,11 @@ def hash_secret(pepper: bytes, secret: str) -> str:
     return hmac.new(pepper, secret.encode(), hashlib.sha256).hexdigest()
 
 
+#: How long an id that names no key is remembered as unknown.
+UNKNOWN_KEY_SECONDS = 30.0
+_UNKNOWN = b"unknown"
+
+
 @dataclass(frozen=True, slots=True)
 class CreatedApiKey:
     """A new key: ``key`` is the only time the plaintext exists outside the caller."""
@@ -210,6 +215,8 @@ class ApiKeys:
             budget=budget,
             expires_at=expires_at,
         )
+        if self._cache is not None:  # a probe may have remembered this id as unknown
+            await self._cache.delete(self._entry_key(key_id))
         return CreatedApiKey(key=format_key(key_id, secret), record=record)
 
     async def revoke(self, key_id: str) -> ApiKeyRecord | None:
@@ -252,10 +259,19 @@ class ApiKeys:
     async def _lookup(self, key_id: str) -> _CachedKey | None:
         if self._cache is not None:
             raw = await self._cache.get(self._entry_key(key_id))
+            if raw == _UNKNOWN:
+                return None
             if raw is not None:
                 return _CachedKey.decode(raw)
         record = await store.api_key_by_key_id(self._database, key_id)
         if record is None:
+            # Remembered briefly, so a stream of guessed ids costs Redis reads, not queries.
+            if self._cache is not None:
+                await self._cache.set(
+                    self._entry_key(key_id),
+                    _UNKNOWN,
+                    ttl_seconds=min(UNKNOWN_KEY_SECONDS, self._cache_seconds),
+                )
             return None
         entry = _CachedKey.of(record)
         if self._cache is not None:

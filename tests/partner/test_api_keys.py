@@ -112,6 +112,18 @@ async def test_an_unknown_key_id_reads_like_a_wrong_secret(gateways: Gateways):
     assert response.errors[0]["message"] == "invalid API key"
 
 
+async def test_guessed_key_ids_are_remembered_so_they_cost_one_lookup(gateways: Gateways):
+    guess = "mfk_nosuchkey001_" + "x" * 40
+    async with gateways() as gql:
+        await gql.execute(USERS, headers=key_header(guess))
+        responses_and_counts = [
+            await gql.counted(USERS, headers=key_header(guess)) for _ in range(5)
+        ]
+
+    assert [response.status for response, _ in responses_and_counts] == [401] * 5
+    assert [statements for _, statements in responses_and_counts] == [0] * 5
+
+
 async def test_a_malformed_key_is_refused(gateways: Gateways):
     async with gateways() as gql:
         response = await gql.execute(USERS, headers=key_header("not-a-key"))
