@@ -19,7 +19,7 @@ import httpx
 from auth.principal import Principal, PrincipalKind
 from auth.scopes import parse_scopes
 from datasources.cache import Cache
-from gateway.errors import AuthenticationError
+from gateway.errors import AuthenticationError, UpstreamError
 
 __all__ = ["TokenIntrospector", "looks_like_jwt"]
 
@@ -95,8 +95,12 @@ class TokenIntrospector:
                 headers={"Accept": "application/json"},
             )
         except httpx.HTTPError as error:
+            # The token may be fine: the client should retry, not throw it away (503, not 401).
             logger.warning("token introspection failed: %s", type(error).__name__)
-            raise AuthenticationError("invalid token: could not be verified") from None
+            raise UpstreamError("the identity provider is unavailable; retry shortly") from None
+        if response.status_code >= 500:
+            logger.warning("token introspection answered HTTP %s", response.status_code)
+            raise UpstreamError("the identity provider is unavailable; retry shortly")
         if response.status_code != 200:
             logger.warning("token introspection answered HTTP %s", response.status_code)
             raise AuthenticationError("invalid token: could not be verified")

@@ -21,7 +21,7 @@ from auth.principal import Principal
 from datasources.loaders import build_loaders
 from datasources.resilience import Deadline
 from gateway import csrf
-from gateway.errors import AuthenticationError, ErrorCode
+from gateway.errors import AuthenticationError, ErrorCode, UpstreamError
 from gateway.http_protocol import (
     RequestRejected,
     error_payload,
@@ -36,6 +36,9 @@ from schema.errors import MASKED_MESSAGE
 from schema.prepared import PreparedDocument
 
 logger = logging.getLogger("manifold.errors")
+
+#: ``Retry-After`` when credentials cannot be checked because the identity provider is down.
+AUTH_RETRY_AFTER_SECONDS = 5
 
 _OPERATION_PARAMS = ("query", "documentId", "extensions")
 
@@ -75,6 +78,10 @@ class GraphQLView(GraphQL[Context, None]):
             response = await self.handle(request)
         except AuthenticationError as error:
             response = unauthenticated_response(error)
+        except UpstreamError as error:
+            # Credentials could not be checked (the identity provider is down): retry later.
+            response = self.respond(request, error_payload(error.code, error.message), 503)
+            response.headers["Retry-After"] = str(AUTH_RETRY_AFTER_SECONDS)
         except RequestRejected as rejected:
             response = self.respond(
                 request, error_payload(rejected.code, rejected.message), rejected.status

@@ -8,6 +8,7 @@ turning the suite green by skipping it.
 from __future__ import annotations
 
 import os
+import socket
 from typing import NoReturn
 
 import pytest
@@ -21,3 +22,11 @@ def require_or_skip(reason: str) -> NoReturn:
     if services_required():
         pytest.fail(f"{reason} (required: GATEWAY_TEST_REQUIRE_SERVICES is set)", pytrace=False)
     pytest.skip(reason)
+
+
+def closed_loopback_port() -> int:
+    """A port nothing listens on: bound once to learn a free number, then released."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port

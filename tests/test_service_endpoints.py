@@ -4,7 +4,6 @@ readiness, metrics, request ids, masked errors, GraphiQL, the SDL and the dev is
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,15 +19,8 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from schema.errors import MASKED_MESSAGE, classify
 from tests.factories import make_user
+from tests.services import closed_loopback_port
 from tests.transactional import TransactionalDatabase
-
-
-def closed_loopback_port() -> int:
-    """A port nothing listens on: bound once to learn a free number, then released."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 @asynccontextmanager

@@ -7,6 +7,7 @@ import asyncio
 from tests.factories import make_user
 from tests.partner.conftest import Gateways
 from tests.partner.introspection_server import CLIENT_ID, CLIENT_SECRET, IntrospectionServer
+from tests.services import closed_loopback_port
 
 USERS = "{ users(first: 1) { edges { node { name } } } }"
 
@@ -108,3 +109,16 @@ async def test_without_introspection_an_opaque_token_is_refused(
 
     assert response.status == 401
     assert introspection.requests == 0
+
+
+async def test_an_unreachable_identity_provider_is_503_so_clients_retry_and_keep_their_token(
+    gateways: Gateways, introspection: IntrospectionServer
+):
+    unreachable = f"http://127.0.0.1:{closed_loopback_port()}/introspect"
+    async with gateways(**configured(introspection, oauth_introspection_url=unreachable)) as gql:
+        response, statements = await gql.counted(USERS, token="some-opaque-token")
+
+    assert response.status == 503
+    assert response.codes == ["UPSTREAM_UNAVAILABLE"]
+    assert response.headers["Retry-After"] == "5"
+    assert statements == 0
