@@ -1,7 +1,9 @@
 """Reading recommendations: personal suggestions from the recommendations service.
 
-``recommendations:read`` gates them. The caller's own come through ``Query.recommendations``; a
-user the caller may already see (``users:read``) shows theirs through ``User.recommendations``.
+``recommendations:read`` gates them. The caller's own come through ``Query.recommendations``.
+Another user's are derived from that user's purchases (a reason may name a product they bought),
+so they are as private as the orders: ``User.recommendations`` shows them only to the user
+themself or to staff holding ``orders:read:all``.
 """
 
 from __future__ import annotations
@@ -45,10 +47,10 @@ async def recommendations_for_caller(
 async def recommendations_of_user(
     *, loaders: Loaders, principal: Principal, user_id: int, first: int | None
 ) -> list[RecommendationRecord]:
-    """Another user's read as none unless the caller may list users (``users:read``)."""
+    """Another user's read as none unless the caller may read everyone's orders."""
     require(principal, READ_RECOMMENDATIONS)
     key = RecommendationKey(user_id, check_count(first))
-    if Scope.USERS_READ not in principal.scopes:
+    if Scope.ORDERS_READ_ALL not in principal.scopes:
         viewer = await current_user(loaders=loaders, principal=principal)
         if viewer is None or viewer.id != user_id:
             return []

@@ -73,8 +73,9 @@ class User(relay.Node):
     @strawberry.field(
         **scoped(
             recommendation_resolvers.READ_RECOMMENDATIONS,
-            "Suggestions for this user, best first (first: 1..50, default 10). Another user's "
-            "read as none unless the caller holds users:read.",
+            "Suggestions for this user, best first (first: 1..50, default 10). They reveal what "
+            "the user bought, so another user's read as none unless the caller holds "
+            "orders:read:all.",
         )
     )
     async def recommendations(

@@ -227,7 +227,7 @@ async def test_a_partner_without_a_user_gets_no_recommendations(gql):
     assert result(response.body) == {"data": {"recommendations": []}}
 
 
-async def test_another_users_recommendations_read_as_none_without_users_read(
+async def test_another_users_recommendations_read_as_none_without_orders_read_all(
     gql, connection, catalog
 ):
     viewer = await make_user(connection, user_id=11)
@@ -237,11 +237,17 @@ async def test_another_users_recommendations_read_as_none_without_users_read(
         "{ author { recommendations(first: 3) { score } } } }"
     )
 
-    as_viewer = await gql.execute(query, token=gql.token(viewer.subject, "recommendations:read"))
+    as_viewer = await gql.execute(
+        query, token=gql.token(viewer.subject, "recommendations:read", "users:read")
+    )
     as_author = await gql.execute(query, token=gql.token(author.subject, "recommendations:read"))
+    as_staff = await gql.execute(
+        query, token=gql.token("staff", "recommendations:read", "orders:read:all")
+    )
 
     assert as_viewer.data["content"]["author"]["recommendations"] == []
     assert len(as_author.data["content"]["author"]["recommendations"]) == 3
+    assert len(as_staff.data["content"]["author"]["recommendations"]) == 3
 
 
 async def test_an_id_beyond_the_upstreams_range_is_missing_without_failing_its_siblings(

@@ -61,7 +61,7 @@ async def test_recommendations_and_their_content_for_twenty_users_cost_one_call_
 
     response, calls = await gql.costed(
         "{ users(first: 20) { edges { node { recommendations(first: 5) { content { title } } } } } }",
-        token=gql.token("staff", "users:read", "recommendations:read"),
+        token=gql.token("staff", "users:read", "orders:read:all", "recommendations:read"),
     )
 
     assert response.errors == []
