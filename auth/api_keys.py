@@ -42,6 +42,7 @@ __all__ = [
     "MAX_KEY_LIFETIME",
     "ApiKeys",
     "CreatedApiKey",
+    "check_scopes",
     "format_key",
     "lifetime_too_long",
     "load_pepper",
@@ -147,7 +148,8 @@ def lifetime_too_long() -> str:
     return f"a key may live at most {days} days ({days // 365} years)"
 
 
-def _check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+def check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The distinct known scopes, sorted; unknown ones or none at all are ``BAD_USER_INPUT``."""
     known = {str(scope) for scope in Scope}
     unknown = sorted(set(scopes) - known)
     if unknown:
@@ -211,7 +213,7 @@ class ApiKeys:
             secret_hash=hash_secret(self._pepper, secret),
             name=name,
             owner=owner,
-            scopes=_check_scopes(scopes),
+            scopes=check_scopes(scopes),
             budget=budget,
             expires_at=expires_at,
         )

@@ -1,18 +1,29 @@
-"""Managing partner API keys: only holders of ``admin:api-keys`` may create, list or revoke."""
+"""Managing partner API keys: only holders of ``admin:api-keys`` may create, list or revoke.
+
+Over GraphQL a caller may only hand on scopes it holds itself: ``admin:api-keys`` alone must
+not mint a key with ``orders:read:all``. The operator CLI (``gateway keys create``) calls
+``ApiKeys.create`` directly and may grant any known scope, since it has database access anyway.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from auth.access import Requirement, any_of, require
-from auth.api_keys import MAX_KEY_LIFETIME, ApiKeys, CreatedApiKey, lifetime_too_long
+from auth.api_keys import (
+    MAX_KEY_LIFETIME,
+    ApiKeys,
+    CreatedApiKey,
+    check_scopes,
+    lifetime_too_long,
+)
 from auth.durations import parse_duration
 from auth.principal import Principal
 from auth.scopes import Scope
 from datasources.api_keys import ApiKeyRecord
 from datasources.pagination import Page
 from datasources.tables import utc_now
-from gateway.errors import BadUserInputError, NotFoundError
+from gateway.errors import BadUserInputError, ForbiddenError, NotFoundError
 
 ADMIN_API_KEYS: Requirement = any_of(Scope.ADMIN_API_KEYS)
 
@@ -33,6 +44,16 @@ def expiry_from(expires_in: str | None, expires_at: datetime | None) -> datetime
     return utc_now() + timedelta(seconds=seconds)
 
 
+def require_held(principal: Principal, scopes: list[str]) -> None:
+    """Refuse a key with any scope the caller does not hold (unknown scopes are
+    ``BAD_USER_INPUT`` first, so the refusal names only real scopes)."""
+    missing = sorted(set(check_scopes(scopes)) - principal.scopes)
+    if missing:
+        raise ForbiddenError(
+            "a key may only carry scopes you hold yourself; missing: " + ", ".join(missing)
+        )
+
+
 async def create_api_key(
     *,
     api_keys: ApiKeys,
@@ -44,6 +65,7 @@ async def create_api_key(
     expires_at: datetime | None,
 ) -> CreatedApiKey:
     require(principal, ADMIN_API_KEYS)
+    require_held(principal, scopes)
     return await api_keys.create(
         name=name, scopes=scopes, owner=owner, budget=budget, expires_at=expires_at
     )

@@ -43,7 +43,7 @@ async def test_a_key_created_by_an_admin_works_on_another_gateway_until_revoked(
 ):
     await make_user(connection, name="Ada")
     async with gateways() as first, gateways() as second:
-        admin = first.token("admin", ADMIN)
+        admin = first.token("admin", ADMIN, "users:read")
         created = await first.execute(
             CREATE,
             {"input": {"name": "Acme feed", "scopes": ["users:read"], "owner": "Acme"}},
@@ -335,7 +335,7 @@ async def test_listing_keys_never_shows_a_secret(gateways: Gateways):
 
 async def test_creating_a_key_checks_its_input(gateways: Gateways):
     async with gateways() as gql:
-        admin = gql.token("admin", ADMIN)
+        admin = gql.token("admin", ADMIN, "users:read")
         unknown_scope = await gql.execute(
             CREATE, {"input": {"name": "x", "scopes": ["everything"]}}, token=admin
         )
@@ -406,7 +406,7 @@ async def test_a_key_lifetime_beyond_ten_years_is_bad_user_input(
         response = await gql.execute(
             CREATE,
             {"input": {"name": "x", "scopes": ["content:read"], **expiry}},
-            token=gql.token("admin", ADMIN),
+            token=gql.token("admin", ADMIN, "content:read"),
         )
 
     assert response.data is None
@@ -419,7 +419,7 @@ async def test_a_key_may_live_ten_years(gateways: Gateways):
         response = await gql.execute(
             CREATE,
             {"input": {"name": "x", "scopes": ["content:read"], "expiresIn": "3650d"}},
-            token=gql.token("admin", ADMIN),
+            token=gql.token("admin", ADMIN, "content:read"),
         )
 
     expires_at = datetime.fromisoformat(response.data["createApiKey"]["apiKey"]["expiresAt"])
@@ -437,8 +437,44 @@ async def test_a_key_expiring_in_the_past_is_bad_user_input(gateways: Gateways):
                     "expiresAt": "2001-01-01T00:00:00Z",
                 }
             },
-            token=gql.token("admin", ADMIN),
+            token=gql.token("admin", ADMIN, "content:read"),
         )
 
     assert response.codes == ["BAD_USER_INPUT"]
     assert response.errors[0]["message"] == "expiresAt must be in the future"
+
+
+async def test_an_admin_cannot_create_a_key_with_scopes_it_does_not_hold(
+    gateways: Gateways, connection
+):
+    async with gateways() as gql:
+        response = await gql.execute(
+            CREATE,
+            {
+                "input": {
+                    "name": "esc",
+                    "scopes": [ADMIN, "orders:read:all", "operations:any"],
+                }
+            },
+            token=gql.token("admin", ADMIN),
+        )
+        written = (
+            await connection.execute(select(api_keys.c.key_id).where(api_keys.c.name == "esc"))
+        ).all()
+
+    assert response.data is None
+    assert response.codes == ["FORBIDDEN"]
+    assert response.errors[0]["message"].endswith("missing: operations:any, orders:read:all")
+    assert written == []
+
+
+async def test_an_admin_may_create_a_key_with_scopes_it_holds(gateways: Gateways):
+    async with gateways() as gql:
+        response = await gql.execute(
+            CREATE,
+            {"input": {"name": "subset", "scopes": [ADMIN, "orders:read"]}},
+            token=gql.token("admin", ADMIN, "orders:read", "users:read"),
+        )
+
+    assert response.errors == []
+    assert response.data["createApiKey"]["apiKey"]["scopes"] == [ADMIN, "orders:read"]

@@ -199,3 +199,20 @@ async def test_without_redis_a_running_gateway_refuses_a_key_revoked_from_the_cl
     assert before.status_code == 200
     assert after.status_code == 401
     assert after.json()["errors"][0]["message"] == "API key revoked"
+
+
+def test_cli_may_grant_any_known_scope(embedded: Settings):
+    created = CliRunner().invoke(
+        cli,
+        [
+            "keys",
+            "create",
+            "--name",
+            "operator",
+            "--scope",
+            "admin:api-keys orders:read:all operations:any",
+        ],
+    )
+
+    assert created.exit_code == 0, created.output
+    assert "scopes admin:api-keys operations:any orders:read:all" in created.output
