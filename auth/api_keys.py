@@ -11,6 +11,10 @@ another worker. A revocation deletes the cached
 entry and also leaves a revocation marker that every lookup checks, because another process may
 be about to write back an entry it read from the database just before the revocation committed:
 the marker outlives any such entry, so every gateway sharing the Redis refuses the key at once.
+
+The cache only saves queries: when Redis cannot be reached, lookups go to the database (whose
+row is authoritative, revocation included), cache writes are skipped, and a warning is logged
+at most once a minute, so an outage of Redis never fails authentication.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import math
 import os
 import re
 import secrets
@@ -26,6 +32,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from redis.exceptions import RedisError
 
 from auth.principal import Principal, PrincipalKind
 from auth.scopes import Scope
@@ -49,6 +57,8 @@ __all__ = [
     "looks_like_api_key",
     "parse_key",
 ]
+
+logger = logging.getLogger("manifold.auth")
 
 KEY_PREFIX = "mfk_"
 KEY_ID_LENGTH = 12
@@ -100,6 +110,11 @@ def load_pepper(configured: str | None, data_dir: Path) -> bytes:
 def hash_secret(pepper: bytes, secret: str) -> str:
     return hmac.new(pepper, secret.encode(), hashlib.sha256).hexdigest()
 
+
+#: What a cache call raises when Redis cannot be reached (refused, reset, timed out).
+CACHE_FAILURES = (RedisError, OSError)
+#: At most one "cache unreachable" warning per this many seconds.
+CACHE_WARNING_INTERVAL = 60.0
 
 #: How long an id that names no key is remembered as unknown.
 UNKNOWN_KEY_SECONDS = 30.0
@@ -179,6 +194,7 @@ class ApiKeys:
         self._cache_seconds = cache_seconds
         self._touch_interval = touch_interval
         self._touched: dict[str, float] = {}
+        self._last_cache_warning = -math.inf
 
     async def create(
         self,
@@ -217,18 +233,19 @@ class ApiKeys:
             budget=budget,
             expires_at=expires_at,
         )
-        if self._cache is not None:  # a probe may have remembered this id as unknown
-            await self._cache.delete(self._entry_key(key_id))
+        # A probe may have remembered this id as unknown (for at most UNKNOWN_KEY_SECONDS).
+        await self._cache_delete(self._entry_key(key_id))
         return CreatedApiKey(key=format_key(key_id, secret), record=record)
 
     async def revoke(self, key_id: str) -> ApiKeyRecord | None:
         record = await store.revoke_api_key(self._database, key_id)
-        if record is not None and self._cache is not None:
+        if record is not None:
             # The marker first: from here on no process accepts the key, whatever it cached.
-            await self._cache.set(
+            # Best effort: with Redis down every lookup reads the (revoked) row anyway.
+            await self._cache_set(
                 self._revoked_key(key_id), b"1", ttl_seconds=self._cache_seconds * 2 + 5
             )
-            await self._cache.delete(self._entry_key(key_id))
+            await self._cache_delete(self._entry_key(key_id))
         return record
 
     async def page(self, *, first: int | None, after: str | None) -> Page[ApiKeyRecord]:
@@ -239,14 +256,25 @@ class ApiKeys:
 
     async def authenticate(self, presented: str) -> Principal:
         key_id, secret = parse_key(presented)
-        cached = await self._lookup(key_id)
+        cached, from_database = await self._lookup(key_id)
         if cached is None or not hmac.compare_digest(
             cached.secret_hash, hash_secret(self._pepper, secret)
         ):
             raise AuthenticationError(_INVALID)
-        if cached.revoked or (
-            self._cache is not None and await self._cache.get(self._revoked_key(key_id)) is not None
-        ):
+        if not cached.revoked and self._cache is not None:
+            try:
+                marked = await self._cache.get(self._revoked_key(key_id)) is not None
+            except CACHE_FAILURES:
+                self._warn_cache_unreachable()
+                # The row decides; a cached entry alone cannot prove the key still stands.
+                if not from_database:
+                    cached = await self._from_database(key_id)
+                marked = cached is not None and cached.revoked
+            if marked:
+                raise AuthenticationError("API key revoked")
+        if cached is None:
+            raise AuthenticationError(_INVALID)
+        if cached.revoked:
             raise AuthenticationError("API key revoked")
         if cached.expires_at is not None and cached.expires_at <= time.time():
             raise AuthenticationError("API key expired")
@@ -258,29 +286,58 @@ class ApiKeys:
             budget=cached.budget,
         )
 
-    async def _lookup(self, key_id: str) -> _CachedKey | None:
+    async def _lookup(self, key_id: str) -> tuple[_CachedKey | None, bool]:
+        """The key's entry, and whether it was read from the database just now."""
         if self._cache is not None:
-            raw = await self._cache.get(self._entry_key(key_id))
+            try:
+                raw = await self._cache.get(self._entry_key(key_id))
+            except CACHE_FAILURES:
+                self._warn_cache_unreachable()
+                return await self._from_database(key_id), True
             if raw == _UNKNOWN:
-                return None
+                return None, False
             if raw is not None:
-                return _CachedKey.decode(raw)
+                return _CachedKey.decode(raw), False
         record = await store.api_key_by_key_id(self._database, key_id)
         if record is None:
             # Remembered briefly, so a stream of guessed ids costs Redis reads, not queries.
-            if self._cache is not None:
-                await self._cache.set(
-                    self._entry_key(key_id),
-                    _UNKNOWN,
-                    ttl_seconds=min(UNKNOWN_KEY_SECONDS, self._cache_seconds),
-                )
-            return None
-        entry = _CachedKey.of(record)
-        if self._cache is not None:
-            await self._cache.set(
-                self._entry_key(key_id), entry.encode(), ttl_seconds=self._cache_seconds
+            await self._cache_set(
+                self._entry_key(key_id),
+                _UNKNOWN,
+                ttl_seconds=min(UNKNOWN_KEY_SECONDS, self._cache_seconds),
             )
-        return entry
+            return None, True
+        entry = _CachedKey.of(record)
+        await self._cache_set(
+            self._entry_key(key_id), entry.encode(), ttl_seconds=self._cache_seconds
+        )
+        return entry, True
+
+    async def _from_database(self, key_id: str) -> _CachedKey | None:
+        record = await store.api_key_by_key_id(self._database, key_id)
+        return None if record is None else _CachedKey.of(record)
+
+    async def _cache_set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
+        if self._cache is None:
+            return
+        try:
+            await self._cache.set(key, value, ttl_seconds=ttl_seconds)
+        except CACHE_FAILURES:
+            self._warn_cache_unreachable()
+
+    async def _cache_delete(self, key: str) -> None:
+        if self._cache is None:
+            return
+        try:
+            await self._cache.delete(key)
+        except CACHE_FAILURES:
+            self._warn_cache_unreachable()
+
+    def _warn_cache_unreachable(self) -> None:
+        now = time.monotonic()
+        if now - self._last_cache_warning > CACHE_WARNING_INTERVAL:
+            self._last_cache_warning = now
+            logger.warning("API key cache unreachable: checking keys against the database")
 
     async def _touch(self, key_id: str) -> None:
         """``last_used_at`` at most once per interval: throttled here, and in SQL for all

@@ -4,6 +4,8 @@ The gateway authenticates to the endpoint with client credentials (HTTP Basic, R
 Active results are cached under a hash of the token (never the token itself) for at most the
 configured time and never past the token's ``exp``, so a cached answer cannot outlive the token.
 Inactive answers are not cached: a refusal costs the caller, not the next legitimate request.
+The cache only saves calls: when Redis cannot be reached the endpoint is asked every time (a
+warning is logged at most once a minute) rather than every opaque-token request failing.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 
 import httpx
+from redis.exceptions import RedisError
 
 from auth.principal import Principal, PrincipalKind
 from auth.scopes import parse_scopes
@@ -24,6 +28,9 @@ from gateway.errors import AuthenticationError, UpstreamError
 __all__ = ["TokenIntrospector", "looks_like_jwt"]
 
 logger = logging.getLogger("manifold.auth")
+
+#: What a cache call raises when Redis cannot be reached (refused, reset, timed out).
+_CACHE_FAILURES = (RedisError, OSError)
 
 _BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -52,10 +59,15 @@ class TokenIntrospector:
         self._cache = cache
         self._cache_seconds = cache_seconds
         self._clock = clock
+        self._last_cache_warning = -math.inf
 
     async def validate(self, token: str) -> Principal:
         cache_key = "introspection:" + hashlib.sha256(token.encode()).hexdigest()
-        cached = await self._cache.get(cache_key)
+        try:
+            cached = await self._cache.get(cache_key)
+        except _CACHE_FAILURES:
+            self._warn_cache_unreachable()
+            cached = None
         if cached is not None:
             subject, scopes, expires_at = json.loads(cached)
             if expires_at is None or expires_at > self._clock():
@@ -83,8 +95,17 @@ class TokenIntrospector:
         )
         if ttl > 0:
             payload = json.dumps([subject, sorted(scopes), expires_at]).encode()
-            await self._cache.set(cache_key, payload, ttl_seconds=ttl)
+            try:
+                await self._cache.set(cache_key, payload, ttl_seconds=ttl)
+            except _CACHE_FAILURES:
+                self._warn_cache_unreachable()
         return Principal(PrincipalKind.USER, subject, scopes)
+
+    def _warn_cache_unreachable(self) -> None:
+        now = time.monotonic()
+        if now - self._last_cache_warning > 60:
+            self._last_cache_warning = now
+            logger.warning("introspection cache unreachable: asking the endpoint every time")
 
     async def _introspect(self, token: str) -> dict[str, object]:
         try:
