@@ -3,7 +3,10 @@
 The gateway authenticates to the endpoint with client credentials (HTTP Basic, RFC 7662 §2.1).
 Active results are cached under a hash of the token (never the token itself) for at most the
 configured time and never past the token's ``exp``, so a cached answer cannot outlive the token.
-Inactive answers are not cached: a refusal costs the caller, not the next legitimate request.
+An answer naming an audience (``aud``) must name this gateway's, and one naming an issuer
+(``iss``) must name the configured issuer, as for JWTs: a token minted for another API is not
+a token for this one. Inactive answers are not cached: a refusal costs the caller, not the
+next legitimate request.
 The cache only saves calls: when Redis cannot be reached the endpoint is asked every time (a
 warning is logged at most once a minute) rather than every opaque-token request failing.
 """
@@ -50,6 +53,8 @@ class TokenIntrospector:
         client_id: str,
         client_secret: str,
         cache: Cache,
+        audience: str,
+        issuer: str | None = None,
         cache_seconds: float = 60.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -57,6 +62,8 @@ class TokenIntrospector:
         self._url = url
         self._auth = httpx.BasicAuth(client_id, client_secret)
         self._cache = cache
+        self._audience = audience
+        self._issuer = issuer
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._last_cache_warning = -math.inf
@@ -81,6 +88,7 @@ class TokenIntrospector:
         now = self._clock()
         if expires_at is not None and expires_at <= now:
             raise AuthenticationError("invalid token: expired")
+        self._check_audience_and_issuer(claims)
         subject = claims.get("sub") or claims.get("client_id")
         if not isinstance(subject, str) or not subject:
             raise AuthenticationError("invalid token: missing claim sub")
@@ -100,6 +108,17 @@ class TokenIntrospector:
             except _CACHE_FAILURES:
                 self._warn_cache_unreachable()
         return Principal(PrincipalKind.USER, subject, scopes)
+
+    def _check_audience_and_issuer(self, claims: dict[str, object]) -> None:
+        """Both claims are optional in RFC 7662; when present they must name us."""
+        audience = claims.get("aud")
+        if audience is not None:
+            audiences = [audience] if isinstance(audience, str) else audience
+            if not isinstance(audiences, list) or self._audience not in audiences:
+                raise AuthenticationError("invalid token: invalid claim aud")
+        issuer = claims.get("iss")
+        if issuer is not None and self._issuer is not None and issuer != self._issuer:
+            raise AuthenticationError("invalid token: invalid claim iss")
 
     def _warn_cache_unreachable(self) -> None:
         now = time.monotonic()

@@ -188,5 +188,7 @@ def _introspector(
         client_id=settings.oauth_client_id,
         client_secret=settings.oauth_client_secret.get_secret_value(),
         cache=cache,
+        audience=settings.oauth_audience,
+        issuer=settings.oauth_issuer,
         cache_seconds=settings.oauth_introspection_cache_seconds,
     )

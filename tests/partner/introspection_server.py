@@ -44,8 +44,14 @@ class IntrospectionServer:
         self._tokens.clear()
 
     def issue(
-        self, *, subject: str = "opaque-user", scopes: tuple[str, ...] = (), ttl: float = 300
+        self,
+        *,
+        subject: str = "opaque-user",
+        scopes: tuple[str, ...] = (),
+        ttl: float = 300,
+        **claims: Any,
     ) -> str:
+        """A new active token; ``claims`` (``aud``, ``iss``…) are added to its answer."""
         token = secrets.token_urlsafe(24)
         self._tokens[token] = {
             "sub": subject,
@@ -54,6 +60,7 @@ class IntrospectionServer:
             "exp": time.time() + ttl,
             "client_id": "some-client",
             "token_type": "Bearer",
+            **claims,
         }
         return token
 

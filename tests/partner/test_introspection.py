@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from gateway.settings import Settings
 from tests.factories import make_user
 from tests.partner.conftest import Gateways
 from tests.partner.introspection_server import CLIENT_ID, CLIENT_SECRET, IntrospectionServer
@@ -122,3 +123,62 @@ async def test_an_unreachable_identity_provider_is_503_so_clients_retry_and_keep
     assert response.codes == ["UPSTREAM_UNAVAILABLE"]
     assert response.headers["Retry-After"] == "5"
     assert statements == 0
+
+
+async def test_a_token_introspected_for_another_audience_is_refused(
+    gateways: Gateways, introspection: IntrospectionServer
+):
+    token = introspection.issue(scopes=("users:read",), aud="billing-api")
+    async with gateways(**configured(introspection)) as gql:
+        response = await gql.execute("{ me { name } }", token=token)
+
+    assert response.status == 401
+    assert response.codes == ["UNAUTHENTICATED"]
+    assert response.errors[0]["message"] == "invalid token: invalid claim aud"
+
+
+async def test_a_token_whose_audiences_include_the_gateways_is_accepted(
+    gateways: Gateways, introspection: IntrospectionServer, settings: Settings
+):
+    token = introspection.issue(
+        scopes=("users:read",), aud=["billing-api", settings.oauth_audience]
+    )
+    async with gateways(**configured(introspection)) as gql:
+        response = await gql.execute("{ me { name } }", token=token)
+
+    assert response.status == 200
+
+
+async def test_a_token_whose_audience_list_omits_the_gateways_is_refused(
+    gateways: Gateways, introspection: IntrospectionServer
+):
+    token = introspection.issue(scopes=("users:read",), aud=["billing-api", "reports-api"])
+    async with gateways(**configured(introspection)) as gql:
+        response = await gql.execute("{ me { name } }", token=token)
+
+    assert response.status == 401
+    assert response.errors[0]["message"] == "invalid token: invalid claim aud"
+
+
+async def test_a_token_introspected_from_another_issuer_is_refused(
+    gateways: Gateways, introspection: IntrospectionServer
+):
+    token = introspection.issue(scopes=("users:read",), iss="https://other-idp.example")
+    async with gateways(**configured(introspection)) as gql:
+        response = await gql.execute("{ me { name } }", token=token)
+
+    assert response.status == 401
+    assert response.errors[0]["message"] == "invalid token: invalid claim iss"
+
+
+async def test_a_token_introspected_from_the_configured_issuer_is_accepted(
+    gateways: Gateways, introspection: IntrospectionServer, settings: Settings
+):
+    assert settings.oauth_issuer is not None
+    token = introspection.issue(
+        scopes=("users:read",), iss=settings.oauth_issuer, aud=settings.oauth_audience
+    )
+    async with gateways(**configured(introspection)) as gql:
+        response = await gql.execute("{ me { name } }", token=token)
+
+    assert response.status == 200
