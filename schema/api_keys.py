@@ -89,10 +89,16 @@ class CreateApiKeyPayload:
 
 @strawberry.type
 class ApiKeysQuery:
-    @strawberry.field(**scoped(key_resolvers.ADMIN_API_KEYS, "Partner API keys, oldest first."))
+    # Nullable so that a caller without the scope loses only this field, not its siblings.
+    @strawberry.field(
+        **scoped(
+            key_resolvers.ADMIN_API_KEYS,
+            "Partner API keys, oldest first; null (with a FORBIDDEN error) without the scope.",
+        )
+    )
     async def api_keys(
         self, info: strawberry.Info[Context], first: int | None = 20, after: str | None = None
-    ) -> ApiKeyConnection:
+    ) -> ApiKeyConnection | None:
         page = await key_resolvers.list_api_keys(
             api_keys=_service(info), principal=info.context.principal, first=first, after=after
         )

@@ -478,3 +478,20 @@ async def test_an_admin_may_create_a_key_with_scopes_it_holds(gateways: Gateways
 
     assert response.errors == []
     assert response.data["createApiKey"]["apiKey"]["scopes"] == [ADMIN, "orders:read"]
+
+
+async def test_a_caller_without_the_admin_scope_loses_only_the_api_keys_field(
+    gateways: Gateways, connection
+):
+    await make_user(connection, name="Ada")
+    async with gateways() as gql:
+        response = await gql.execute(
+            "{ users(first: 1) { edges { node { name } } } apiKeys(first: 1) { edges { node { id } } } }",
+            token=gql.token("reader", "users:read"),
+        )
+
+    assert response.status == 200
+    assert response.data["users"]["edges"][0]["node"]["name"] == "Ada"
+    assert response.data["apiKeys"] is None
+    assert response.codes == ["FORBIDDEN"]
+    assert response.errors[0]["path"] == ["apiKeys"]
