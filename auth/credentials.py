@@ -3,7 +3,9 @@
 No credential means an anonymous caller; a credential that is present but unusable is a 401,
 never a silent downgrade to anonymous, so a client with a broken token learns it at once. Two
 credentials at once are refused too (which one would win is a question nobody should need to
-ask), and so is an API key in the query string: URLs end up in proxy and access logs.
+ask), and so is a credential in the query string (an API key, or an OAuth ``access_token``
+parameter as RFC 6750 section 2.3 allows and we do not): URLs end up in proxy and access logs, so
+a token sent there is refused loudly rather than ignored and served as anonymous.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from auth.principal import Principal
 from auth.tokens import TokenValidator
 from gateway.errors import AuthenticationError
 
-__all__ = ["API_KEY_QUERY_PARAMETERS", "Authenticator"]
+__all__ = ["API_KEY_QUERY_PARAMETERS", "TOKEN_QUERY_PARAMETERS", "Authenticator"]
 
 #: Query parameters refused whatever their value: where people put keys by habit.
 API_KEY_QUERY_PARAMETERS = frozenset({"api_key", "apikey", "key", "x-api-key"})
+#: Query parameters refused whatever their value: where OAuth clients put bearer tokens.
+TOKEN_QUERY_PARAMETERS = frozenset({"access_token"})
 
 
 class Authenticator:
@@ -45,6 +49,10 @@ class Authenticator:
                 "API keys are not accepted in the URL: send the X-API-Key header "
                 "(and revoke this key: URLs are logged by proxies)"
             )
+        if query is not None and _token_in_query(query):
+            raise AuthenticationError(
+                "credentials are not accepted in the URL; send the Authorization header"
+            )
         authorization = headers.get("authorization")
         api_key = headers.get("x-api-key")
         if authorization is not None and api_key is not None:
@@ -68,9 +76,16 @@ class Authenticator:
         return await self._validator.validate(token)
 
 
+def _items(query: Mapping[str, str]) -> list[tuple[str, str]]:
+    return list(query.multi_items() if hasattr(query, "multi_items") else query.items())
+
+
 def _key_in_query(query: Mapping[str, str]) -> bool:
-    items = query.multi_items() if hasattr(query, "multi_items") else query.items()
     return any(
         name.lower() in API_KEY_QUERY_PARAMETERS or looks_like_api_key(value.strip())
-        for name, value in items
+        for name, value in _items(query)
     )
+
+
+def _token_in_query(query: Mapping[str, str]) -> bool:
+    return any(name.strip().lower() in TOKEN_QUERY_PARAMETERS for name, _ in _items(query))

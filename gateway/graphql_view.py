@@ -4,6 +4,11 @@ and the operation pipeline (``operations``) with our context, auth and serializa
 Strawberry's view is kept for what it does well (GraphiQL's page); the request path is ours,
 because the GraphQL-over-HTTP status codes, limits and persisted operations all need to act
 before Strawberry would parse anything.
+
+Every answer says what a shared cache may do with it (``cache_headers``): an answer depends on
+the caller's credentials, so it varies on them, and one to a caller who sent any is
+``private, no-store`` (a CDN keeping it would hand one user's data to the next); refusals are
+never stored. Anonymous successes stay cacheable, as GET and persisted queries invite.
 """
 
 from __future__ import annotations
@@ -41,6 +46,20 @@ logger = logging.getLogger("manifold.errors")
 AUTH_RETRY_AFTER_SECONDS = 5
 
 _OPERATION_PARAMS = ("query", "documentId", "extensions")
+#: Request headers an answer depends on, besides ``Origin`` (which CORS adds to ``Vary``).
+CREDENTIAL_HEADERS = ("Authorization", "X-API-Key")
+
+
+def cache_headers(request: Request, response: Response) -> None:
+    """``Vary`` on the credentials, and ``Cache-Control`` for credentialed or refused answers."""
+    vary = [value.strip() for value in response.headers.get("Vary", "").split(",") if value]
+    response.headers["Vary"] = ", ".join(
+        [*vary, *(name for name in CREDENTIAL_HEADERS if name not in vary)]
+    )
+    if any(name in request.headers for name in CREDENTIAL_HEADERS):
+        response.headers["Cache-Control"] = "private, no-store"
+    elif response.status_code >= 400:
+        response.headers["Cache-Control"] = "no-store"  # a CDN must not keep a refusal
 
 
 def unauthenticated_response(error: AuthenticationError) -> Response:
@@ -96,6 +115,7 @@ class GraphQLView(GraphQL[Context, None]):
             body = error_payload(ErrorCode.INTERNAL_SERVER_ERROR, MASKED_MESSAGE)
             body["errors"][0]["extensions"]["requestId"] = request_id
             response = self.respond(request, body, 500)
+        cache_headers(request, response)
         await response(scope, receive, send)
 
     def wants_ide(self, request: Request) -> bool:
@@ -198,6 +218,4 @@ class GraphQLView(GraphQL[Context, None]):
                 response.headers[name] = value
             if outcome.response.status_code and not batch:
                 response.status_code = outcome.response.status_code
-        if response.status_code >= 400:
-            response.headers["Cache-Control"] = "no-store"  # a CDN must not keep a refusal
         return response

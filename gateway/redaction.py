@@ -9,6 +9,11 @@ character of a key (``mfk%5F…``, ``%6Dfk_…``, even twice): so every URL-ish 
 holding a ``%`` is decoded (repeatedly, as a server might) before looking for a key, and a run
 that turns out to hold one is logged decoded and redacted; a run still encoded after a few
 rounds is redacted whole rather than decoded without end.
+
+Whatever the value looks like, the value of a query parameter whose name says it is a
+credential (``api_key``, ``access_token``, ``password``… in any case, its name percent-encoded
+or not) is replaced by ``[REDACTED]``: a key without the ``mfk_`` prefix, a JWT or a password
+is refused by the gateway but has reached the access log all the same.
 """
 
 from __future__ import annotations
@@ -19,13 +24,33 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-__all__ = ["RedactApiKeys", "redact", "uvicorn_log_config"]
+__all__ = ["SENSITIVE_QUERY_PARAMETERS", "RedactApiKeys", "redact", "uvicorn_log_config"]
+
+#: Query parameters whose values are credentials, compared lower-cased and decoded.
+SENSITIVE_QUERY_PARAMETERS = frozenset(
+    {
+        "api_key",
+        "apikey",
+        "key",
+        "x-api-key",
+        "access_token",
+        "token",
+        "id_token",
+        "password",
+        "secret",
+        "client_secret",
+    }
+)
 
 _KEY = re.compile(r"(?i:mfk)_([A-Za-z0-9]*)_[A-Za-z0-9]+")
+_KEY_ID = re.compile(r"(?i:mfk)_([A-Za-z0-9]*)_")
 #: Characters a URL query value may carry unencoded, and ``%`` escapes.
 _URL_RUN = re.compile(r"[A-Za-z0-9%_.~+-]+")  # maximal runs: linear, no backtracking
 _MAX_DECODES = 4
 _DEEPLY_ENCODED = "[REDACTED]"
+#: One ``name[=value]`` of a query string: after ``?``, ``&`` or ``;`` (or at the very start,
+#: for a logged query string alone), up to the next separator, space or quote.
+_PARAMETER = re.compile(r"(^|[?&;])([^?&;=\s\"'#]+)(=[^&;\s\"'#]*)?")
 
 
 def _literal(text: str) -> str:
@@ -48,7 +73,42 @@ def _decoded(run: re.Match[str]) -> str:
     return run.group(0) if redacted == text else redacted
 
 
+def _fully_decoded(text: str) -> str:
+    for _ in range(_MAX_DECODES + 1):
+        decoded = unquote(text.replace("+", " "))
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _parameter(match: re.Match[str]) -> str:
+    """``name=[REDACTED]`` for a sensitive parameter, else the parameter as it was.
+
+    The name is decoded before comparing, and an ``=`` encoded into it (``api_key%3Dsecret``)
+    splits it as well, so no spelling of a sensitive name carries its value through.
+    """
+    separator, name, value = match.group(1), match.group(2), match.group(3)
+    decoded_name = _fully_decoded(name)
+    bare_name, encoded_equals, _ = decoded_name.partition("=")
+    if bare_name.strip().lower() not in SENSITIVE_QUERY_PARAMETERS:
+        return match.group(0)
+    if value is None and not encoded_equals:
+        return match.group(0)  # a bare flag carries no value
+    key_id = _KEY_ID.match(_fully_decoded(value or "=")[1:].strip())
+    # A partner key keeps its (public) key id, so whoever reads the log knows what to revoke;
+    # a value already redacted so stays as it is.
+    shown = f"mfk_{key_id.group(1)}_" if key_id and not encoded_equals else ""
+    shown += _DEEPLY_ENCODED
+    return f"{separator}{bare_name.strip()}={shown}"
+
+
+def _redact_parameters(text: str) -> str:
+    return _PARAMETER.sub(_parameter, text)
+
+
 def redact(text: str) -> str:
+    text = _redact_parameters(text)
     if "%" in text:
         text = _URL_RUN.sub(_decoded, text)
     return _literal(text)

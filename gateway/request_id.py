@@ -1,5 +1,9 @@
 """Tags every request with an id (the caller's ``X-Request-ID`` when sane) and times it.
 
+A client-sent id is echoed, logged and forwarded upstream, so one that looks like a credential
+(an ``mfk_`` API key, a JWT) is replaced by a generated id: a client that pastes its key into
+the wrong header must not have it copied into every log line and every backend's logs.
+
 Pure ASGI rather than ``BaseHTTPMiddleware`` so streaming responses and WebSockets pass through
 untouched and no extra task is spawned per request.
 """
@@ -17,7 +21,18 @@ from gateway.log import request_id_var
 from gateway.metrics import Metrics
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_API_KEY_MARK = "mfk_"
+_JWT_LIKE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 HEADER = "x-request-id"
+
+
+def acceptable_request_id(supplied: str) -> bool:
+    """A safe, short id that does not look like an API key or a JWT."""
+    return (
+        _SAFE_ID.match(supplied) is not None
+        and _API_KEY_MARK not in supplied.lower()
+        and _JWT_LIKE.fullmatch(supplied) is None
+    )
 
 
 class RequestIdMiddleware:
@@ -38,7 +53,7 @@ class RequestIdMiddleware:
             ),
             "",
         )
-        request_id = supplied if _SAFE_ID.match(supplied) else uuid.uuid4().hex
+        request_id = supplied if acceptable_request_id(supplied) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
