@@ -19,6 +19,7 @@ at most once a minute, so an outage of Redis never fails authentication.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -28,6 +29,7 @@ import os
 import re
 import secrets
 import string
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -91,20 +93,42 @@ def parse_key(presented: str) -> tuple[str, str]:
 
 def load_pepper(configured: str | None, data_dir: Path) -> bytes:
     """The configured pepper, or in development one kept in ``data_dir`` so that keys made by
-    ``gateway keys create`` keep working across restarts and workers (prod requires one set)."""
+    ``gateway keys create`` keep working across restarts and workers (prod requires one set).
+
+    The file is written whole under a temporary name and then hard-linked into place, so a
+    worker that loses the race to create it reads the winner's complete pepper, never a file
+    still being written. An empty pepper is refused: every key would hash with no secret.
+    """
     if configured:
         return configured.encode()
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = data_dir / PEPPER_FILE_NAME
     if not path.exists():
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another worker created it first
-        else:
-            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-                handle.write(secrets.token_urlsafe(32))
-    return path.read_text(encoding="ascii").strip().encode()
+        _create_pepper_file(path)
+    pepper = path.read_text(encoding="ascii").strip()
+    if not pepper:
+        raise RuntimeError(
+            f"the API key pepper file {path} is empty: delete it to have a new one made "
+            "(keys made with the old pepper will stop working) or set GATEWAY_API_KEY_PEPPER"
+        )
+    return pepper.encode()
+
+
+def _create_pepper_file(path: Path) -> None:
+    # mkstemp creates the file 0600 in the same directory, so the link below cannot cross
+    # file systems and the pepper is never readable by others.
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        # Atomic, and fails rather than replace a winner's file: if another worker's complete
+        # file is already in place, everyone reads that one.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def hash_secret(pepper: bytes, secret: str) -> str:
