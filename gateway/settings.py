@@ -17,6 +17,10 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+#: A production pepper's floor: long, and not one character repeated (``aaaa…``).
+PEPPER_MIN_LENGTH = 32
+PEPPER_MIN_DISTINCT = 10
+
 _PLACEHOLDER_SECRETS = frozenset(
     {
         "",
@@ -89,7 +93,9 @@ class Settings(BaseSettings):
     oauth_jwks_cache_seconds: float = Field(default=3600.0, gt=0)
 
     api_key_pepper: SecretStr | None = Field(
-        default=None, description="Server-side pepper for hashing partner API key secrets."
+        default=None,
+        description="Server-side pepper for hashing partner API key secrets; in prod at least "
+        f"{PEPPER_MIN_LENGTH} characters, {PEPPER_MIN_DISTINCT} of them distinct.",
     )
     api_key_cache_seconds: float = Field(
         default=60.0, gt=0, description="How long a key lookup stays in the shared cache."
@@ -235,6 +241,13 @@ class Settings(BaseSettings):
             problems.append("GATEWAY_OAUTH_JWKS_URL must use https")
         if self.api_key_pepper is None:
             problems.append("GATEWAY_API_KEY_PEPPER must be set")
+        elif not _strong_pepper(self.api_key_pepper.get_secret_value()):
+            # Names the rule, never the value.
+            problems.append(
+                f"GATEWAY_API_KEY_PEPPER must be at least {PEPPER_MIN_LENGTH} characters with at "
+                f"least {PEPPER_MIN_DISTINCT} distinct ones (for example the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
         if self.oauth_introspection_url is not None and (
             not self.oauth_introspection_url.startswith("https://")
             or not self.oauth_client_id
@@ -253,6 +266,10 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start with GATEWAY_ENV=prod: " + "; ".join(problems))
         return self
+
+
+def _strong_pepper(pepper: str) -> bool:
+    return len(pepper) >= PEPPER_MIN_LENGTH and len(set(pepper)) >= PEPPER_MIN_DISTINCT
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,30 @@ def test_production_refuses_a_plain_http_jwks_url():
 def test_production_refuses_a_placeholder_or_short_api_key_pepper(pepper):
     with pytest.raises(ValidationError, match="GATEWAY_API_KEY_PEPPER"):
         prod(api_key_pepper=pepper)
+
+
+@pytest.mark.parametrize(
+    "pepper",
+    [
+        "aaaaaaaaaaaaaaaaaaaaaaaa",  # 24 characters, one distinct
+        "ab" * 20,  # long enough, two distinct
+        "0123456789abcdefghijklmnopqrstu",  # 31 characters
+    ],
+)
+def test_production_refuses_a_weak_api_key_pepper_without_echoing_it(pepper):
+    with pytest.raises(ValidationError) as refused:
+        prod(api_key_pepper=pepper)
+
+    message = str(refused.value)
+    assert "GATEWAY_API_KEY_PEPPER must be at least 32 characters" in message
+    assert "at least 10 distinct" in message
+    assert pepper not in message
+
+
+def test_production_accepts_a_generated_api_key_pepper():
+    pepper = secrets.token_urlsafe(32)
+
+    assert prod(api_key_pepper=pepper).api_key_pepper is not None
 
 
 def test_production_refusal_names_every_problem_at_once():
