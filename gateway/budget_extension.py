@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, get_operation_ast
@@ -24,7 +23,12 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.cost import operation_cost
 from gateway.errors import GatewayError
-from gateway.rate_limit import BudgetStatus, CostTooHighError, RateLimitedError
+from gateway.rate_limit import (
+    BudgetStatus,
+    CostTooHighError,
+    RateLimitedError,
+    format_reset_at,
+)
 from schema.context import Context
 
 __all__ = ["CostBudgetExtension"]
@@ -43,10 +47,6 @@ def _variables_coerce(
         return True  # execution reports it; the cost of no operation is 0 anyway
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
     return not isinstance(coerced, list)
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
 
 
 class CostBudgetExtension(SchemaExtension):
@@ -108,7 +108,7 @@ class CostBudgetExtension(SchemaExtension):
             "requested": cost,
             "limit": status.limit,
             "remaining": status.remaining,
-            "resetAt": _iso(status.reset_at),
+            "resetAt": format_reset_at(status.reset_at),
         }
         self._set_headers(context, status)
         if not status.allowed:

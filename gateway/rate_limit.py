@@ -16,6 +16,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from limits import RateLimitItemPerSecond
@@ -37,7 +38,24 @@ __all__ = [
     "CostTooHighError",
     "RateLimitedError",
     "budget_identity",
+    "format_reset_at",
+    "reset_moment",
 ]
+
+#: How far past a whole second ``reset_at`` may land and still read as that second: the window
+#: arithmetic (Redis TTLs in ms, float seconds) overshoots by a little, which is noise.
+_RESET_NOISE_SECONDS = 0.01
+
+
+def reset_moment(reset_at: float) -> datetime:
+    """``reset_at`` as clients see it: a whole UTC second, rounded up (a client waiting until
+    then finds the window over) unless it is only timer noise past a whole second."""
+    return datetime.fromtimestamp(math.ceil(reset_at - _RESET_NOISE_SECONDS), UTC)
+
+
+def format_reset_at(reset_at: float) -> str:
+    """ISO 8601 in UTC with ``Z`` and whole seconds: ``2026-11-23T22:00:00Z``."""
+    return reset_moment(reset_at).isoformat().replace("+00:00", "Z")
 
 
 class CostTooHighError(GatewayError):

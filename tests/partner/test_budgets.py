@@ -4,6 +4,7 @@ per-principal budgets shared exactly by concurrent requests and by several gatew
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from datetime import datetime
 
@@ -242,3 +243,20 @@ async def test_an_invalid_document_is_still_a_validation_failure(gateways: Gatew
 
     assert refused.status == 400
     assert refused.codes == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_reset_at_is_a_whole_utc_second_with_z_in_the_field_and_the_extension(
+    gateways: Gateways,
+):
+    whole_second_utc = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+    async with gateways(rate_limit_budget=100, rate_limit_window_seconds=60) as gql:
+        key = await issue_key(gql, "users:read")
+        response = await gql.execute(
+            "{ me { name } rateLimit { resetAt } }", headers=key_header(key)
+        )
+
+    field = response.data["rateLimit"]["resetAt"]
+    extension = response.body["extensions"]["cost"]["resetAt"]
+    assert whole_second_utc.fullmatch(field), field
+    assert field == extension
+    assert 55 <= datetime.fromisoformat(field).timestamp() - time.time() <= 61

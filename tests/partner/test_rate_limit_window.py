@@ -9,7 +9,7 @@ import pytest
 
 from auth.principal import Principal, PrincipalKind
 from gateway.cost import CostModel
-from gateway.rate_limit import Budgets, BudgetStatus, seconds_until_affordable
+from gateway.rate_limit import Budgets, BudgetStatus, format_reset_at, seconds_until_affordable
 
 ALICE = Principal(PrincipalKind.USER, "alice")
 
@@ -102,3 +102,15 @@ async def test_the_reset_is_when_the_current_window_ends(budgets: Budgets):
 
     assert idle.reset_at == pytest.approx(time.time(), abs=0.5)
     assert 0.5 < spent.reset_at - time.time() <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("reset_at", "shown"),
+    [
+        (1795471200.000005, "2026-11-23T22:00:00Z"),  # timer noise past a whole second
+        (1795471199.999995, "2026-11-23T22:00:00Z"),
+        (1795471200.4, "2026-11-23T22:00:01Z"),  # rounded up: never before the window ends
+    ],
+)
+def test_reset_at_is_shown_as_a_whole_utc_second(reset_at: float, shown: str):
+    assert format_reset_at(reset_at) == shown
