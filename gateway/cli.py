@@ -12,7 +12,6 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from graphql import GraphQLError
 from sqlalchemy import func, or_, select
 
 from auth.dev_issuer import DevIssuer
@@ -20,14 +19,14 @@ from auth.durations import parse_duration
 from auth.scopes import READ_SCOPES, Scope
 from datasources.db import Database, create_engine
 from datasources.migrate import upgrade_database
-from datasources.seed import seed_database
+from datasources.seed import SeedReport, seed_database
 from datasources.tables import users
 from demo import content, recommendations
 from demo.serve import serving
-from gateway.keys_cli import keys_app
+from gateway.keys_cli import EXIT_USAGE, keys_app, settings_or_exit
 from gateway.log import configure_logging
 from gateway.redaction import uvicorn_log_config
-from gateway.schema_check import compare
+from gateway.schema_check import InvalidSchema, compare
 from gateway.settings import Settings, get_settings
 from schema import build_schema
 
@@ -47,9 +46,9 @@ DEMO_USERS = 200
 DEMO_ORDERS_PER_USER = 5
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(message, fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
+    return typer.Exit(code=code)
 
 
 def _serve(host: str, port: int, workers: int) -> None:
@@ -72,13 +71,14 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the gateway as configured by GATEWAY_* variables."""
+    settings_or_exit()  # refused settings: one line here, rather than a traceback per worker
     _serve(host, port, workers)
 
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: head)."""
-    asyncio.run(upgrade_database(get_settings().resolved_database_url, revision))
+    asyncio.run(upgrade_database(settings_or_exit().resolved_database_url, revision))
     typer.echo(f"database upgraded to {revision}")
 
 
@@ -88,8 +88,17 @@ def db_seed(
     orders_per_user: Annotated[int, typer.Option("--orders-per-user", min=0)] = 10,
 ) -> None:
     """Fill the database with deterministic demo users and orders."""
-    report = asyncio.run(_seed(get_settings(), users_count, orders_per_user))
-    typer.echo(report)
+    report = asyncio.run(_seed(settings_or_exit(), users_count, orders_per_user))
+    typer.echo(seed_summary(report))
+
+
+def seed_summary(report: SeedReport) -> str:
+    if report.skipped:
+        return "already seeded"
+    return (
+        f"seeded {report.users} users, {report.orders} orders, {report.order_lines} lines "
+        f"in {report.elapsed_seconds:.2f} s"
+    )
 
 
 @asynccontextmanager
@@ -102,7 +111,7 @@ async def _database(settings: Settings) -> AsyncIterator[Database]:
         await database.dispose()
 
 
-async def _seed(settings: Settings, users_count: int, orders_per_user: int) -> object:
+async def _seed(settings: Settings, users_count: int, orders_per_user: int) -> SeedReport:
     async with _database(settings) as database:
         return await seed_database(
             database.engine, users=users_count, orders_per_user=orders_per_user
@@ -145,7 +154,7 @@ def token(
     ttl: Annotated[str, typer.Option("--ttl", help="Lifetime, e.g. 15m, 1h, 7d.")] = "1h",
 ) -> None:
     """Print an access token for a user, signed by the local development issuer."""
-    settings = get_settings()
+    settings = settings_or_exit()
     scopes = scope.split()
     unknown = sorted(set(scopes) - {str(known) for known in Scope})
     if unknown:
@@ -166,7 +175,7 @@ def demo(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
     """Migrate, seed on first start, print a ready token, and serve with GraphiQL."""
-    settings = get_settings()
+    settings = settings_or_exit()
     if settings.is_prod:
         raise _fail("the demo runs only with GATEWAY_ENV=dev")
     subject = asyncio.run(_prepare_demo(settings))
@@ -236,11 +245,18 @@ def schema_export() -> None:
 def schema_check(
     old: Annotated[Path, typer.Argument(help="The published SDL to compare with.")],
 ) -> None:
-    """Report breaking and dangerous changes since OLD; exit 1 if any change is breaking."""
+    """Report breaking and dangerous changes since OLD; exit 1 if any change is breaking,
+    2 if OLD cannot be read or is not a valid schema."""
     try:
-        changes = compare(old.read_text(encoding="utf-8"), build_schema().as_str())
-    except (OSError, GraphQLError) as error:
-        raise _fail(f"cannot read {old}: {error}") from None
+        old_sdl = old.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise _fail(f"cannot read {old}: {reason}", code=EXIT_USAGE) from None
+    try:
+        changes = compare(old_sdl, build_schema().as_str())
+    except InvalidSchema as error:
+        which = old.name if error.which == "old" else "this build's schema"
+        raise _fail(f"{which} is not a valid schema: {error.message}", code=EXIT_USAGE) from None
     typer.echo(changes.report())
     if changes.is_breaking:
         raise typer.Exit(code=1)

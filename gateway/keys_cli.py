@@ -2,6 +2,10 @@
 
 Uses the same ``ApiKeys`` service as the admin mutations, with the gateway's database, shared
 cache (so a revocation reaches running gateways at once) and pepper.
+
+Also home of ``settings_or_exit``, which every ``gateway`` command that reads settings uses:
+a refused configuration is one line naming what is wrong (never a value, since values may be
+secrets) and exit status 2, not a traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from auth.api_keys import ApiKeys, CreatedApiKey, load_pepper
 from datasources.api_keys import ApiKeyRecord
@@ -42,9 +48,34 @@ async def _service(settings: Settings) -> AsyncIterator[ApiKeys]:
         await database.dispose()
 
 
-def _fail(message: str) -> typer.Exit:
+#: Exit status for a configuration or usage problem (1 is for a refused operation).
+EXIT_USAGE = 2
+_VALUE_ERROR_PREFIX = "Value error, "
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(message, fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
+    return typer.Exit(code=code)
+
+
+def settings_problem(error: ValidationError | SettingsError) -> str:
+    """What is wrong with the configuration, on one line, without any value it holds."""
+    if isinstance(error, SettingsError):
+        return f"invalid settings: {error}"
+    problems = []
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        message = item["msg"].removeprefix(_VALUE_ERROR_PREFIX)
+        where = "_".join(str(part) for part in item["loc"]).upper()
+        problems.append(f"GATEWAY_{where}: {message}" if where else message)
+    return "; ".join(problems)
+
+
+def settings_or_exit() -> Settings:
+    """The process's settings, or exit 2 with the one-line reason they are refused."""
+    try:
+        return get_settings()
+    except (ValidationError, SettingsError) as error:
+        raise _fail(settings_problem(error), code=EXIT_USAGE) from None
 
 
 def _when(moment: datetime | None) -> str:
@@ -64,9 +95,10 @@ def create(
     ] = None,
 ) -> None:
     """Create a key and print it once: it cannot be shown again."""
+    settings = settings_or_exit()
 
     async def run() -> CreatedApiKey:
-        async with _service(get_settings()) as service:
+        async with _service(settings) as service:
             return await service.create(
                 name=name,
                 scopes=[part for item in scope for part in item.split()],
@@ -88,14 +120,27 @@ def create(
     )
 
 
+LIST_HEADER = ["KEY ID", "NAME", "OWNER", "SCOPES", "CREATED", "EXPIRES", "REVOKED", "LAST USED"]
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Columns padded to their widest cell, two spaces apart, without trailing blanks."""
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+
+
 @keys_app.command("list")
 def list_keys() -> None:
     """List keys (never their secrets)."""
+    settings = settings_or_exit()
 
     async def run() -> list[ApiKeyRecord]:
         records: list[ApiKeyRecord] = []
         after: str | None = None
-        async with _service(get_settings()) as service:
+        async with _service(settings) as service:
             while True:
                 page = await service.page(first=100, after=after)
                 records.extend(page.items)
@@ -103,30 +148,30 @@ def list_keys() -> None:
                     return records
                 after = page.cursors[-1]
 
-    typer.echo("KEY ID        NAME  OWNER  SCOPES  CREATED  EXPIRES  REVOKED  LAST USED")
-    for record in asyncio.run(run()):
-        typer.echo(
-            "  ".join(
-                [
-                    record.key_id,
-                    record.name,
-                    record.owner or "-",
-                    ",".join(record.scopes),
-                    _when(record.created_at),
-                    _when(record.expires_at),
-                    _when(record.revoked_at),
-                    _when(record.last_used_at),
-                ]
-            )
-        )
+    rows = [
+        [
+            record.key_id,
+            record.name,
+            record.owner or "-",
+            ",".join(record.scopes),
+            _when(record.created_at),
+            _when(record.expires_at),
+            _when(record.revoked_at),
+            _when(record.last_used_at),
+        ]
+        for record in asyncio.run(run())
+    ]
+    for line in table(LIST_HEADER, rows):
+        typer.echo(line)
 
 
 @keys_app.command("revoke")
 def revoke(key_id: Annotated[str, typer.Argument(help="The key id (after mfk_).")]) -> None:
     """Revoke a key; gateways sharing the Redis refuse it at once."""
+    settings = settings_or_exit()
 
     async def run() -> ApiKeyRecord | None:
-        async with _service(get_settings()) as service:
+        async with _service(settings) as service:
             return await service.revoke(key_id)
 
     record = asyncio.run(run())

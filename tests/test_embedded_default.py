@@ -221,3 +221,35 @@ async def test_an_unexpected_failure_is_masked_and_logged_under_its_request_id(
     )
     assert record.exc_info is not None
     assert "secret-subject-42" not in caplog.text
+
+
+def run_db_seed(data_dir: Path, monkeypatch: pytest.MonkeyPatch, *arguments: str) -> str:
+    monkeypatch.setenv("GATEWAY_DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["db", "seed", *arguments])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+def test_cli_db_seed_prints_what_it_added_in_one_human_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    asyncio.run(upgrade_database(Settings(data_dir=tmp_path).resolved_database_url))
+
+    output = run_db_seed(tmp_path, monkeypatch, "--users", "3", "--orders-per-user", "2")
+
+    assert output.startswith("seeded 3 users, 6 orders, ")
+    assert " lines in " in output
+    assert output.endswith(" s")
+    assert "SeedReport" not in output
+
+
+def test_cli_db_seed_says_when_the_database_is_already_seeded(
+    embedded: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    output = run_db_seed(embedded.data_dir, monkeypatch, "--users", "5")
+
+    assert output == "already seeded"

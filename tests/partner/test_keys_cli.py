@@ -216,3 +216,30 @@ def test_cli_may_grant_any_known_scope(embedded: Settings):
 
     assert created.exit_code == 0, created.output
     assert "scopes admin:api-keys operations:any orders:read:all" in created.output
+
+
+def test_cli_key_list_aligns_every_column_under_its_header(embedded: Settings):
+    runner = CliRunner()
+    for name, owner, scopes in [
+        ("A much longer partner feed name", "Acme Corporation", ["users:read", "content:read"]),
+        ("x", None, ["users:read"]),
+    ]:
+        arguments = ["keys", "create", "--name", name]
+        for scope in scopes:
+            arguments += ["--scope", scope]
+        if owner:
+            arguments += ["--owner", owner]
+        assert runner.invoke(cli, arguments).exit_code == 0
+
+    listed = runner.invoke(cli, ["keys", "list"])
+
+    assert listed.exit_code == 0, listed.output
+    header, *rows = listed.stdout.splitlines()
+    starts = [header.index(title) for title in ("NAME", "OWNER", "SCOPES", "CREATED", "EXPIRES")]
+    assert len(rows) == 2
+    for row in rows:
+        for start in starts:
+            assert row[start - 2 : start] == "  "  # a column boundary, in every row
+            assert row[start] != " "  # and its cell begins right under the title
+    assert rows[0][starts[0] :].startswith("A much longer partner feed name")
+    assert rows[1][starts[1] :].startswith("-")  # no owner
