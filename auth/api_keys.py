@@ -19,24 +19,26 @@ at most once a minute, so an outage of Redis never fails authentication.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import hmac
 import json
 import logging
 import math
-import os
-import re
 import secrets
 import string
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from redis.exceptions import RedisError
 
+from auth.key_material import (
+    ALPHANUMERIC,
+    KEY_ID_LENGTH,
+    SECRET_LENGTH,
+    format_key,
+    hash_secret,
+    parse_key,
+)
 from auth.principal import Principal, PrincipalKind
 from auth.scopes import Scope
 from datasources import api_keys as store
@@ -48,91 +50,20 @@ from datasources.tables import utc_now
 from gateway.errors import AuthenticationError, BadUserInputError
 
 __all__ = [
-    "KEY_PREFIX",
     "MAX_KEY_LIFETIME",
     "ApiKeys",
     "CreatedApiKey",
     "check_scopes",
-    "format_key",
     "lifetime_too_long",
-    "load_pepper",
-    "looks_like_api_key",
-    "parse_key",
 ]
 
 logger = logging.getLogger("manifold.auth")
 
-KEY_PREFIX = "mfk_"
-KEY_ID_LENGTH = 12
-SECRET_LENGTH = 40  # ~238 bits from 62 symbols
-PEPPER_FILE_NAME = "api-key-pepper"
 #: The longest a key may live: long enough for any partner contract, short enough that every
 #: key expires eventually (and far inside what datetimes and the database can represent).
 MAX_KEY_LIFETIME = timedelta(days=3650)
 
-_ALPHANUMERIC = string.ascii_letters + string.digits
-_KEY_PATTERN = re.compile(r"mfk_([a-z0-9]{12})_([A-Za-z0-9]{40})", re.ASCII)
 _INVALID = "invalid API key"
-
-
-def looks_like_api_key(value: str) -> bool:
-    return value.startswith(KEY_PREFIX)
-
-
-def format_key(key_id: str, secret: str) -> str:
-    return f"{KEY_PREFIX}{key_id}_{secret}"
-
-
-def parse_key(presented: str) -> tuple[str, str]:
-    """The key id and secret of a well-formed key; anything else is a 401."""
-    match = _KEY_PATTERN.fullmatch(presented.strip())
-    if match is None:
-        raise AuthenticationError("malformed API key: expected mfk_<key id>_<secret>")
-    return match.group(1), match.group(2)
-
-
-def load_pepper(configured: str | None, data_dir: Path) -> bytes:
-    """The configured pepper, or in development one kept in ``data_dir`` so that keys made by
-    ``gateway keys create`` keep working across restarts and workers (prod requires one set).
-
-    The file is written whole under a temporary name and then hard-linked into place, so a
-    worker that loses the race to create it reads the winner's complete pepper, never a file
-    still being written. An empty pepper is refused: every key would hash with no secret.
-    """
-    if configured:
-        return configured.encode()
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = data_dir / PEPPER_FILE_NAME
-    if not path.exists():
-        _create_pepper_file(path)
-    pepper = path.read_text(encoding="ascii").strip()
-    if not pepper:
-        raise RuntimeError(
-            f"the API key pepper file {path} is empty: delete it to have a new one made "
-            "(keys made with the old pepper will stop working) or set GATEWAY_API_KEY_PEPPER"
-        )
-    return pepper.encode()
-
-
-def _create_pepper_file(path: Path) -> None:
-    # mkstemp creates the file 0600 in the same directory, so the link below cannot cross
-    # file systems and the pepper is never readable by others.
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_urlsafe(32))
-            handle.flush()
-            os.fsync(handle.fileno())
-        # Atomic, and fails rather than replace a winner's file: if another worker's complete
-        # file is already in place, everyone reads that one.
-        with contextlib.suppress(FileExistsError):
-            os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
-
-
-def hash_secret(pepper: bytes, secret: str) -> str:
-    return hmac.new(pepper, secret.encode(), hashlib.sha256).hexdigest()
 
 
 #: What a cache call raises when Redis cannot be reached (refused, reset, timed out).
@@ -246,7 +177,7 @@ class ApiKeys:
         key_id = "".join(
             secrets.choice(string.ascii_lowercase + string.digits) for _ in range(KEY_ID_LENGTH)
         )
-        secret = "".join(secrets.choice(_ALPHANUMERIC) for _ in range(SECRET_LENGTH))
+        secret = "".join(secrets.choice(ALPHANUMERIC) for _ in range(SECRET_LENGTH))
         record = await store.insert_api_key(
             self._database,
             key_id=key_id,

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from auth.api_keys import ApiKeys, looks_like_api_key
+from auth.api_keys import ApiKeys
 from auth.introspection import TokenIntrospector, looks_like_jwt
+from auth.key_material import looks_like_api_key
 from auth.principal import Principal
 from auth.tokens import TokenValidator
 from gateway.errors import AuthenticationError

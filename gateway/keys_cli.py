@@ -20,7 +20,8 @@ import typer
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from auth.api_keys import ApiKeys, CreatedApiKey, load_pepper
+from auth.api_keys import ApiKeys, CreatedApiKey
+from auth.key_material import load_pepper
 from datasources.api_keys import ApiKeyRecord
 from datasources.cache import create_cache
 from datasources.db import Database, create_engine

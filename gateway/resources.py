@@ -11,11 +11,12 @@ from dataclasses import dataclass
 import certifi
 import httpx
 
-from auth.api_keys import ApiKeys, load_pepper
+from auth.api_keys import ApiKeys
 from auth.credentials import Authenticator
 from auth.dev_issuer import DEV_ISSUER, DevIssuer
 from auth.introspection import TokenIntrospector
 from auth.jwks import KeySource, RemoteJwksSource
+from auth.key_material import load_pepper
 from auth.tokens import TokenValidator
 from datasources.cache import Cache, create_cache
 from datasources.db import Database, create_engine

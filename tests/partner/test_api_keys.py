@@ -14,7 +14,7 @@ from sqlalchemy import select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
-from auth.api_keys import hash_secret, load_pepper, parse_key
+from auth.key_material import hash_secret, load_pepper, parse_key
 from datasources import api_keys as store
 from datasources.tables import api_keys
 from gateway.redaction import uvicorn_log_config

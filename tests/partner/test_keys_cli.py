@@ -13,7 +13,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from auth.api_keys import parse_key
+from auth.key_material import parse_key
 from datasources.migrate import upgrade_database
 from gateway.app import create_app
 from gateway.cli import app as cli

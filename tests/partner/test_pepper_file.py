@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from auth.api_keys import PEPPER_FILE_NAME, load_pepper
+from auth.key_material import PEPPER_FILE_NAME, load_pepper
 
 
 def race_to_load(data_dir: Path, workers: int) -> list[bytes]:
