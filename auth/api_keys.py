@@ -19,6 +19,7 @@ at most once a minute, so an outage of Redis never fails authentication.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -44,10 +45,10 @@ from auth.scopes import Scope
 from datasources import api_keys as store
 from datasources.api_keys import ApiKeyRecord
 from datasources.cache import Cache
-from datasources.db import Database
+from datasources.db import DATABASE_FAILURES, Database, is_outage
 from datasources.pagination import Page, check_first
 from datasources.tables import utc_now
-from gateway.errors import AuthenticationError, BadUserInputError
+from gateway.errors import AuthenticationError, BadUserInputError, UpstreamError
 
 __all__ = [
     "MAX_KEY_LIFETIME",
@@ -65,6 +66,9 @@ MAX_KEY_LIFETIME = timedelta(days=3650)
 
 _INVALID = "invalid API key"
 
+
+#: The most the ``last_used_at`` write may add to a request.
+TOUCH_TIMEOUT_SECONDS = 0.5
 
 #: What a cache call raises when Redis cannot be reached (refused, reset, timed out).
 CACHE_FAILURES = (RedisError, OSError)
@@ -253,7 +257,7 @@ class ApiKeys:
                 return None, False
             if raw is not None:
                 return _CachedKey.decode(raw), False
-        record = await store.api_key_by_key_id(self._database, key_id)
+        record = await self._read_row(key_id)
         if record is None:
             # Remembered briefly, so a stream of guessed ids costs Redis reads, not queries.
             await self._cache_set(
@@ -269,8 +273,18 @@ class ApiKeys:
         return entry, True
 
     async def _from_database(self, key_id: str) -> _CachedKey | None:
-        record = await store.api_key_by_key_id(self._database, key_id)
+        record = await self._read_row(key_id)
         return None if record is None else _CachedKey.of(record)
+
+    async def _read_row(self, key_id: str) -> ApiKeyRecord | None:
+        try:
+            return await store.api_key_by_key_id(self._database, key_id)
+        except DATABASE_FAILURES as error:
+            if not is_outage(error):
+                raise
+            # The key may be fine: the client should retry, not discard it (503, not 401).
+            self._database.report_unavailable(error)
+            raise UpstreamError("API keys cannot be checked right now; retry shortly") from None
 
     async def _cache_set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
         if self._cache is None:
@@ -304,7 +318,16 @@ class ApiKeys:
         self._touched[key_id] = now
         if len(self._touched) > 10_000:
             self._touched.clear()
-        await store.touch_api_key(self._database, key_id, interval=self._touch_interval)
+        # Bookkeeping, not authorization: it may never delay or fail the request it records.
+        try:
+            async with asyncio.timeout(TOUCH_TIMEOUT_SECONDS):
+                await store.touch_api_key(self._database, key_id, interval=self._touch_interval)
+        except TimeoutError as error:
+            self._database.report_unavailable(error)
+        except DATABASE_FAILURES as error:
+            if not is_outage(error):
+                raise
+            self._database.report_unavailable(error)
 
     @staticmethod
     def _entry_key(key_id: str) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +40,7 @@ CACHE_VERSION = 1
 MAX_CONTENT_ID = 10**18 - 1
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}")
 CONTENT_CURSOR = "content"
+CACHE_WARNING_INTERVAL_SECONDS = 60.0
 _NEGATIVE = b"\x00missing"
 
 
@@ -148,6 +151,7 @@ class ContentSource:
         self._policy = policy
         self._max_batch_size = max_batch_size
         self._flights: SingleFlight[int, ContentRecord | None] = SingleFlight()
+        self._last_cache_warning = -math.inf
 
     @staticmethod
     def cache_key(content_id: int) -> str:
@@ -288,11 +292,18 @@ class ContentSource:
         try:
             return await self._cache.get_many([self.cache_key(content_id) for content_id in ids])
         except Exception:
-            logger.warning("content cache read failed; reading the upstream instead")
+            self._warn_cache("content cache read failed; reading the upstream instead")
             return [None] * len(ids)
 
     async def _cache_set(self, items: dict[str, tuple[bytes, float]]) -> None:
         try:
             await self._cache.set_many(items)
         except Exception:
-            logger.warning("content cache write failed; the next read goes upstream again")
+            self._warn_cache("content cache write failed; the next read goes upstream again")
+
+    def _warn_cache(self, message: str) -> None:
+        """Once a minute: during an outage every request fails the same way."""
+        now = time.monotonic()
+        if now - self._last_cache_warning >= CACHE_WARNING_INTERVAL_SECONDS:
+            self._last_cache_warning = now
+            logger.warning(message)

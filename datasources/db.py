@@ -7,6 +7,9 @@ touches only this module.
 
 from __future__ import annotations
 
+import logging
+import math
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
@@ -22,6 +26,24 @@ def ensure_sqlite_directory(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+logger = logging.getLogger("manifold.database")
+
+#: How long opening a PostgreSQL connection may take before the attempt fails.
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+#: What a database call may raise when the server cannot be reached or drops the connection;
+#: ``is_outage`` tells those apart from bugs (a missing table is also an ``OperationalError`` on
+#: SQLite), which must stay masked crashes.
+DATABASE_FAILURES: tuple[type[BaseException], ...] = (DBAPIError, OSError)
+
+
+def is_outage(error: BaseException) -> bool:
+    """A refused or dropped connection: the database is unavailable, the request is fine."""
+    if isinstance(error, OSError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 def create_engine(
@@ -34,6 +56,10 @@ def create_engine(
         engine = create_async_engine(url, echo=echo, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
+    connect_args: dict[str, Any] = {}
+    if parsed.get_driver_name() == "asyncpg":
+        # asyncpg waits 60 s for a server that does not answer; a request has far less.
+        connect_args["timeout"] = CONNECT_TIMEOUT_SECONDS
     return create_async_engine(
         url,
         echo=echo,
@@ -42,6 +68,7 @@ def create_engine(
         max_overflow=max_overflow,
         pool_pre_ping=True,
         pool_recycle=1800,
+        connect_args=connect_args,
     )
 
 
@@ -58,6 +85,15 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._last_warning = -math.inf
+
+    def report_unavailable(self, error: BaseException) -> None:
+        """Log an outage once a minute, naming the error's type only (its text may carry a
+        host or SQL); every request fails alike while it lasts."""
+        now = time.monotonic()
+        if now - self._last_warning >= 60:
+            self._last_warning = now
+            logger.warning("the database is unavailable (%s)", type(error).__name__)
 
     @property
     def dialect(self) -> str:

@@ -11,6 +11,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 from aiodataloader import DataLoader
@@ -18,7 +19,7 @@ from aiodataloader import DataLoader
 from datasources import orders as order_queries
 from datasources import users as user_queries
 from datasources.content import ContentPageKey, ContentRecord, ContentSource
-from datasources.db import Database
+from datasources.db import DATABASE_FAILURES, Database, is_outage
 from datasources.instrumentation import DatasourceMetrics
 from datasources.orders import OrderLineRecord, OrderPageKey, OrderRecord
 from datasources.pagination import Page
@@ -29,7 +30,7 @@ from datasources.recommendations import (
 )
 from datasources.resilience import Deadline
 from datasources.users import UserRecord
-from gateway.errors import UpstreamTimeoutError
+from gateway.errors import UpstreamError, UpstreamTimeoutError
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -72,8 +73,10 @@ def _loader(
     name: str,
     fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]],
     missing: Callable[[], V],
+    *,
     metrics: DatasourceMetrics,
     deadline: Deadline,
+    on_database_failure: Callable[[BaseException], None],
 ) -> DataLoader[K, V]:
     """A loader that maps a batch result back onto its keys, in key order.
 
@@ -88,6 +91,11 @@ def _loader(
                 found = await fetch(keys)
         except TimeoutError:
             raise UpstreamTimeoutError("the request's deadline passed") from None
+        except DATABASE_FAILURES as error:
+            if not is_outage(error):
+                raise
+            on_database_failure(error)
+            raise UpstreamError("the database is unavailable") from None
         return [found[key] if key in found else missing() for key in keys]
 
     return DataLoader(batch, max_batch_size=MAX_BATCH_SIZE, loop=asyncio.get_running_loop())
@@ -133,6 +141,12 @@ def build_loaders(backends: Backends, *, deadline: Deadline, request_id: str = "
         return results
 
     content, recommendations = backends.content, backends.recommendations
+    loader = partial(
+        _loader,
+        metrics=metrics,
+        deadline=deadline,
+        on_database_failure=database.report_unavailable,
+    )
 
     async def content_pages(
         keys: list[ContentPageKey],
@@ -143,56 +157,42 @@ def build_loaders(backends: Backends, *, deadline: Deadline, request_id: str = "
         return dict(zip(keys, pages, strict=True))
 
     return Loaders(
-        user_by_id=_loader(
+        user_by_id=loader(
             "user_by_id",
             lambda ids: user_queries.users_by_ids(database, ids),
             lambda: None,
-            metrics,
-            deadline,
         ),
-        user_by_subject=_loader(
+        user_by_subject=loader(
             "user_by_subject",
             lambda subjects: user_queries.users_by_subjects(database, subjects),
             lambda: None,
-            metrics,
-            deadline,
         ),
-        users_page=_loader("users_page", users_pages, Page.empty, metrics, deadline),
-        order_by_id=_loader(
+        users_page=loader("users_page", users_pages, Page.empty),
+        order_by_id=loader(
             "order_by_id",
             lambda ids: order_queries.orders_by_ids(database, ids),
             lambda: None,
-            metrics,
-            deadline,
         ),
-        order_page=_loader("order_page", order_pages, Page.empty, metrics, deadline),
-        lines_by_order=_loader(
+        order_page=loader("order_page", order_pages, Page.empty),
+        lines_by_order=loader(
             "lines_by_order",
             lambda ids: order_queries.lines_by_order_ids(database, ids),
             list,
-            metrics,
-            deadline,
         ),
-        content_by_id=_loader(
+        content_by_id=loader(
             "content_by_id",
             lambda ids: content.by_ids(ids, deadline=deadline, request_id=request_id),
             lambda: None,
-            metrics,
-            deadline,
         ),
-        content_by_slug=_loader(
+        content_by_slug=loader(
             "content_by_slug",
             lambda slugs: content.by_slugs(slugs, deadline=deadline, request_id=request_id),
             lambda: None,
-            metrics,
-            deadline,
         ),
-        content_page=_loader("content_page", content_pages, Page.empty, metrics, deadline),
-        recommendations=_loader(
+        content_page=loader("content_page", content_pages, Page.empty),
+        recommendations=loader(
             "recommendations",
             lambda keys: recommendations.for_users(keys, deadline=deadline, request_id=request_id),
             list,
-            metrics,
-            deadline,
         ),
     )

@@ -62,6 +62,9 @@ IDS_ARGUMENT = "ids"
 @dataclass(frozen=True, slots=True)
 class CostModel:
     default_first: int = 20
+    #: The most items a list field returns (`first` and `ids` are refused above it), so a
+    #: larger argument is priced as what it could ever fetch, not as the number asked for.
+    max_items: int = 100
     mutation_base: int = 10
     free_types: frozenset[str] = field(default_factory=frozenset)
 
@@ -206,12 +209,12 @@ class _Walker:
         if FIRST_ARGUMENT in definition.args:
             value = self.argument(node, definition, FIRST_ARGUMENT)
             if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                return value
+                return min(value, self.model.max_items)
             return self.model.default_first
         ids = definition.args.get(IDS_ARGUMENT)
         if ids is not None and is_list_type(get_nullable_type(ids.type)):
             value = self.argument(node, definition, IDS_ARGUMENT)
-            return len(value) if isinstance(value, list) else 1
+            return min(len(value), self.model.max_items) if isinstance(value, list) else 1
         return 1
 
     def argument(self, node: FieldNode, definition: GraphQLField, name: str) -> Any:

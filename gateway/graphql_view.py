@@ -13,6 +13,7 @@ never stored. Anonymous successes stay cacheable, as GET and persisted queries i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -26,7 +27,7 @@ from auth.principal import Principal
 from datasources.loaders import build_loaders
 from datasources.resilience import Deadline
 from gateway import csrf
-from gateway.errors import AuthenticationError, ErrorCode, UpstreamError
+from gateway.errors import AuthenticationError, ErrorCode, UpstreamError, UpstreamTimeoutError
 from gateway.http_protocol import (
     RequestRejected,
     error_payload,
@@ -141,11 +142,18 @@ class GraphQLView(GraphQL[Context, None]):
         async def principal() -> Principal:
             """Authenticated once per request, and only when an operation gets that far."""
             if not principals:
-                principals.append(
-                    await self.resources.authenticator.authenticate(
-                        request.headers, request.query_params
-                    )
-                )
+                try:
+                    # Checking a credential may need the database or the identity provider:
+                    # it gets what is left of the request's deadline, like every other call.
+                    async with asyncio.timeout(deadline.remaining()):
+                        caller = await self.resources.authenticator.authenticate(
+                            request.headers, request.query_params
+                        )
+                except TimeoutError:
+                    raise UpstreamTimeoutError(
+                        "credentials could not be checked in time; retry shortly"
+                    ) from None
+                principals.append(caller)
             return principals[0]
 
         # One deadline for the whole HTTP request, batches included: it starts when the

@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,7 @@ from datasources.cache import Cache
 logger = logging.getLogger("manifold.persisted")
 
 APQ_KEY_PREFIX = "apq:"
+WARNING_INTERVAL_SECONDS = 60.0
 
 
 def sha256_hex(query: str) -> str:
@@ -44,12 +47,20 @@ class ApqStore:
     def __init__(self, cache: Cache, *, ttl_seconds: float) -> None:
         self._cache = cache
         self._ttl_seconds = ttl_seconds
+        self._last_warning = -math.inf
+
+    def _warn(self, message: str) -> None:
+        """Once a minute, without a traceback: during an outage every request fails alike."""
+        now = time.monotonic()
+        if now - self._last_warning >= WARNING_INTERVAL_SECONDS:
+            self._last_warning = now
+            logger.warning(message)
 
     async def get(self, sha256: str) -> str | None:
         try:
             value = await self._cache.get(APQ_KEY_PREFIX + sha256.lower())
         except Exception:  # any cache failure is a miss; the client resends the query
-            logger.warning("APQ lookup failed; answering as a miss", exc_info=True)
+            self._warn("APQ lookup failed; answering as a miss")
             return None
         return value.decode() if value is not None else None
 
@@ -59,7 +70,7 @@ class ApqStore:
                 APQ_KEY_PREFIX + sha256.lower(), query.encode(), ttl_seconds=self._ttl_seconds
             )
         except Exception:  # the operation still runs; only the next hit is lost
-            logger.warning("APQ registration failed", exc_info=True)
+            self._warn("APQ registration failed; the next request by hash will miss")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
 from auth.principal import Principal, PrincipalKind
+from datasources.backoff import Backoff, StoreUnavailableError
+from datasources.cache import REDIS_TIMEOUT_SECONDS
 from gateway.cost import CostModel
 from gateway.errors import ErrorCode, GatewayError
 
@@ -167,7 +169,9 @@ class Budgets:
         storage: RedisStorage | MemoryStorage
         if redis_url:
             self._pool = ConnectionPool.from_url(
-                redis_url, socket_connect_timeout=2, socket_timeout=2
+                redis_url,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
             )
             storage = RedisStorage(
                 "async+" + redis_url,
@@ -180,6 +184,7 @@ class Budgets:
             storage = MemoryStorage()
         self._storage = storage
         self._last_warning = -math.inf
+        self._backoff = Backoff("the rate-limit store")
         self._limiter = SlidingWindowCounterRateLimiter(storage)
 
     def limit_for(self, principal: Principal) -> int:
@@ -195,13 +200,18 @@ class Budgets:
         logged at most once a minute, rather than an outage of Redis failing every request.
         """
         try:
-            return await self._charge(principal, client_ip, cost)
-        except (RedisError, OSError, StorageError):
+            self._backoff.check()  # a store that just failed is skipped, not waited for
+            status = await self._charge(principal, client_ip, cost)
+        except (RedisError, OSError, StorageError) as error:
+            if not isinstance(error, StoreUnavailableError):
+                self._backoff.failed()
             now = time.monotonic()
             if now - self._last_warning > 60:
                 self._last_warning = now
                 logger.warning("rate-limit storage unreachable: serving without budget checks")
             return None
+        self._backoff.succeeded()
+        return status
 
     async def _charge(self, principal: Principal, client_ip: str | None, cost: int) -> BudgetStatus:
         limit = self.limit_for(principal)

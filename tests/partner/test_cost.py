@@ -217,3 +217,15 @@ def test_a_fragment_spread_inside_itself_costs_nothing_more():
     schema = build_schema()._schema
 
     assert operation_cost(schema, parse(query), model=MODEL) == 1 + 1 + 2 * (1 + 1 + 1)
+
+
+def test_a_first_above_the_page_limit_is_priced_as_the_most_it_could_fetch():
+    schema = build_schema()._schema
+    asked = operation_cost(
+        schema, parse("{ users(first: 4000) { edges { node { name } } } }"), model=MODEL
+    )
+    most = operation_cost(
+        schema, parse("{ users(first: 100) { edges { node { name } } } }"), model=MODEL
+    )
+
+    assert asked == most == 1 + 100 * 2
