@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import DBAPIError
 
 from auth.dev_issuer import DevIssuer
 from auth.durations import parse_duration
@@ -264,4 +265,14 @@ def schema_check(
 
 def main() -> None:
     configure_logging()
-    app()
+    try:
+        app()
+    except DBAPIError as error:
+        # One line, never the SQL or the database URL: usually a database not migrated yet.
+        reason = type(error.orig).__name__ if error.orig is not None else type(error).__name__
+        typer.secho(
+            f"database error ({reason}): if the database is new, run `gateway db upgrade`",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise SystemExit(2) from None

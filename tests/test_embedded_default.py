@@ -6,6 +6,9 @@ These tests need no server, so they also run on a bare machine.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -253,3 +256,24 @@ def test_cli_db_seed_says_when_the_database_is_already_seeded(
     output = run_db_seed(embedded.data_dir, monkeypatch, "--users", "5")
 
     assert output == "already seeded"
+
+
+def test_cli_on_a_database_not_yet_migrated_says_so_in_one_line(tmp_path: Path):
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("GATEWAY_")
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "from gateway.cli import main; main()", "keys", "list"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "database error (OperationalError): if the database is new, run `gateway db upgrade`"
+    ]
+    assert "Traceback" not in result.stdout + result.stderr
