@@ -32,12 +32,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, pool, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 import migrations
-from datasources.db import ensure_sqlite_directory
+from datasources.db import Database, ensure_sqlite_directory
 
 #: Arbitrary but fixed key for ``pg_advisory_lock``: "Manifold" in ASCII.
 _POSTGRES_MIGRATION_LOCK = 0x4D616E69666F6C64
@@ -59,6 +61,26 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["url"] = url
     return config
+
+
+def head_revision() -> str:
+    """The revision this build's code expects the database to be at."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise RuntimeError("the migrations have no head revision")
+    return head
+
+
+async def database_revision(database: Database) -> str | None:
+    """The revision the database is at; None when it was never migrated."""
+    async with database.connect() as connection:
+        exists = await connection.run_sync(
+            lambda sync: sa_inspect(sync).has_table("alembic_version")
+        )
+        if not exists:
+            return None
+        row = (await connection.execute(text("SELECT version_num FROM alembic_version"))).first()
+    return None if row is None else str(row[0])
 
 
 async def upgrade_database(url: str, revision: str = "head") -> None:

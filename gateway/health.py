@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from auth.jwks import RemoteJwksSource
+from datasources.migrate import database_revision
 from gateway.resources import Resources
 
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -25,11 +26,17 @@ async def healthz(_request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+class SchemaBehindError(Exception):
+    """The database is reachable but not migrated to the revision this build expects."""
+
+
 async def _check(probe: Callable[[], Awaitable[None]]) -> str:
     try:
         await asyncio.wait_for(probe(), timeout=CHECK_TIMEOUT_SECONDS)
     except TimeoutError:
         return "timeout"
+    except SchemaBehindError:
+        return "behind"
     except Exception:  # the body says which dependency failed, never how (no hosts, no SQL)
         return "unavailable"
     return "ok"
@@ -43,9 +50,17 @@ async def readyz(request: Request) -> Response:
         if isinstance(source, RemoteJwksSource) and not source.loaded:
             await source.refresh()
 
-    names = ("database", resources.cache.name, "jwks")
+    async def migrations() -> None:
+        # A replica whose code expects tables the database lacks would fail every request.
+        if await database_revision(resources.database) != resources.schema_revision:
+            raise SchemaBehindError
+
+    names = ("database", "migrations", resources.cache.name, "jwks")
     results = await asyncio.gather(
-        _check(resources.database.ping), _check(resources.cache.ping), _check(jwks)
+        _check(resources.database.ping),
+        _check(migrations),
+        _check(resources.cache.ping),
+        _check(jwks),
     )
     checks = dict(zip(names, results, strict=True))
     ready = all(result == "ok" for result in results)

@@ -21,6 +21,7 @@ from auth.tokens import TokenValidator
 from datasources.cache import Cache, create_cache
 from datasources.db import Database, create_engine
 from datasources.loaders import Backends
+from datasources.migrate import head_revision
 from gateway.budget_extension import CostBudgetExtension
 from gateway.cost import CostModel
 from gateway.metrics import Metrics
@@ -47,6 +48,8 @@ class Resources:
     dev_issuer: DevIssuer | None
     api_keys: ApiKeys
     budgets: Budgets | None
+    #: The migration this build expects; readiness compares the database against it.
+    schema_revision: str
 
 
 def _identity(
@@ -151,6 +154,7 @@ async def open_resources(
             ),
             key_source=key_source,
             dev_issuer=dev_issuer,
+            schema_revision=head_revision(),
             api_keys=api_keys,
             budgets=budgets,
         )

@@ -63,7 +63,12 @@ async def test_a_dev_token_reads_the_seeded_users_orders_from_sqlite(embedded: S
     assert body["data"]["me"]["name"]
     assert len(body["data"]["me"]["orders"]["edges"]) == 3
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "memory": "ok", "jwks": "ok"}
+    assert ready.json()["checks"] == {
+        "database": "ok",
+        "migrations": "ok",
+        "memory": "ok",
+        "jwks": "ok",
+    }
 
 
 async def test_the_embedded_default_batches_like_postgresql(embedded: Settings):
@@ -277,3 +282,17 @@ def test_cli_on_a_database_not_yet_migrated_says_so_in_one_line(tmp_path: Path):
         "database error (OperationalError): if the database is new, run `gateway db upgrade`"
     ]
     assert "Traceback" not in result.stdout + result.stderr
+
+
+async def test_a_database_not_migrated_to_this_builds_revision_is_not_ready(tmp_path: Path):
+    unmigrated = Settings(data_dir=tmp_path)
+    app = create_app(unmigrated)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        response = await client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["migrations"] == "behind"
+    assert response.json()["checks"]["database"] == "ok"

@@ -51,7 +51,7 @@ async def test_readyz_is_ready_when_database_redis_and_jwks_are_ok(client):
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
-        "checks": {"database": "ok", "redis": "ok", "jwks": "ok"},
+        "checks": {"database": "ok", "migrations": "ok", "redis": "ok", "jwks": "ok"},
         "upstreams": {"content": "closed", "recommendations": "closed"},
     }
 
