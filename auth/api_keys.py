@@ -23,7 +23,6 @@ import asyncio
 import hmac
 import json
 import logging
-import math
 import secrets
 import string
 import time
@@ -48,6 +47,7 @@ from datasources.cache import Cache
 from datasources.db import DATABASE_FAILURES, Database, is_outage
 from datasources.pagination import Page, check_first
 from datasources.tables import utc_now
+from datasources.throttled_log import ThrottledWarning
 from gateway.errors import AuthenticationError, BadUserInputError, UpstreamError
 
 __all__ = [
@@ -72,8 +72,6 @@ TOUCH_TIMEOUT_SECONDS = 0.5
 
 #: What a cache call raises when Redis cannot be reached (refused, reset, timed out).
 CACHE_FAILURES = (RedisError, OSError)
-#: At most one "cache unreachable" warning per this many seconds.
-CACHE_WARNING_INTERVAL = 60.0
 
 #: How long an id that names no key is remembered as unknown.
 UNKNOWN_KEY_SECONDS = 30.0
@@ -153,7 +151,7 @@ class ApiKeys:
         self._cache_seconds = cache_seconds
         self._touch_interval = touch_interval
         self._touched: dict[str, float] = {}
-        self._last_cache_warning = -math.inf
+        self._warn = ThrottledWarning(logger)
 
     async def create(
         self,
@@ -303,10 +301,7 @@ class ApiKeys:
             self._warn_cache_unreachable()
 
     def _warn_cache_unreachable(self) -> None:
-        now = time.monotonic()
-        if now - self._last_cache_warning > CACHE_WARNING_INTERVAL:
-            self._last_cache_warning = now
-            logger.warning("API key cache unreachable: checking keys against the database")
+        self._warn("API key cache unreachable: checking keys against the database")
 
     async def _touch(self, key_id: str) -> None:
         """``last_used_at`` at most once per interval: throttled here, and in SQL for all

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import time
 from collections.abc import Callable
 
@@ -26,6 +25,7 @@ from redis.exceptions import RedisError
 from auth.principal import Principal, PrincipalKind
 from auth.scopes import parse_scopes
 from datasources.cache import Cache
+from datasources.throttled_log import ThrottledWarning
 from gateway.errors import AuthenticationError, UpstreamError
 
 __all__ = ["TokenIntrospector", "looks_like_jwt"]
@@ -66,7 +66,7 @@ class TokenIntrospector:
         self._issuer = issuer
         self._cache_seconds = cache_seconds
         self._clock = clock
-        self._last_cache_warning = -math.inf
+        self._cache_warning = ThrottledWarning(logger)
 
     async def validate(self, token: str) -> Principal:
         cache_key = "introspection:" + hashlib.sha256(token.encode()).hexdigest()
@@ -121,10 +121,7 @@ class TokenIntrospector:
             raise AuthenticationError("invalid token: invalid claim iss")
 
     def _warn_cache_unreachable(self) -> None:
-        now = time.monotonic()
-        if now - self._last_cache_warning > 60:
-            self._last_cache_warning = now
-            logger.warning("introspection cache unreachable: asking the endpoint every time")
+        self._cache_warning("introspection cache unreachable: asking the endpoint every time")
 
     async def _introspect(self, token: str) -> dict[str, object]:
         try:

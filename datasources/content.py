@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +25,7 @@ from datasources.instrumentation import DatasourceMetrics
 from datasources.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
 from datasources.resilience import Deadline
 from datasources.singleflight import SingleFlight
+from datasources.throttled_log import ThrottledWarning
 from datasources.upstream import Upstream
 from gateway.errors import UpstreamError, UpstreamTimeoutError
 
@@ -40,7 +39,6 @@ CACHE_VERSION = 1
 MAX_CONTENT_ID = 10**18 - 1
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}")
 CONTENT_CURSOR = "content"
-CACHE_WARNING_INTERVAL_SECONDS = 60.0
 _NEGATIVE = b"\x00missing"
 
 
@@ -151,7 +149,7 @@ class ContentSource:
         self._policy = policy
         self._max_batch_size = max_batch_size
         self._flights: SingleFlight[int, ContentRecord | None] = SingleFlight()
-        self._last_cache_warning = -math.inf
+        self._warn_cache = ThrottledWarning(logger)
 
     @staticmethod
     def cache_key(content_id: int) -> str:
@@ -300,10 +298,3 @@ class ContentSource:
             await self._cache.set_many(items)
         except Exception:
             self._warn_cache("content cache write failed; the next read goes upstream again")
-
-    def _warn_cache(self, message: str) -> None:
-        """Once a minute: during an outage every request fails the same way."""
-        now = time.monotonic()
-        if now - self._last_cache_warning >= CACHE_WARNING_INTERVAL_SECONDS:
-            self._last_cache_warning = now
-            logger.warning(message)

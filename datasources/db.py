@@ -8,8 +8,6 @@ touches only this module.
 from __future__ import annotations
 
 import logging
-import math
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +17,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from datasources.throttled_log import ThrottledWarning
 
 
 def ensure_sqlite_directory(url: str) -> None:
@@ -85,15 +85,12 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._last_warning = -math.inf
+        self._warn = ThrottledWarning(logger)
 
     def report_unavailable(self, error: BaseException) -> None:
         """Log an outage once a minute, naming the error's type only (its text may carry a
         host or SQL); every request fails alike while it lasts."""
-        now = time.monotonic()
-        if now - self._last_warning >= 60:
-            self._last_warning = now
-            logger.warning("the database is unavailable (%s)", type(error).__name__)
+        self._warn("the database is unavailable (%s)", type(error).__name__)
 
     @property
     def dialect(self) -> str:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +24,11 @@ from pathlib import Path
 from graphql import DocumentNode, GraphQLError, parse
 
 from datasources.cache import Cache
+from datasources.throttled_log import ThrottledWarning
 
 logger = logging.getLogger("manifold.persisted")
 
 APQ_KEY_PREFIX = "apq:"
-WARNING_INTERVAL_SECONDS = 60.0
 
 
 def sha256_hex(query: str) -> str:
@@ -47,14 +45,7 @@ class ApqStore:
     def __init__(self, cache: Cache, *, ttl_seconds: float) -> None:
         self._cache = cache
         self._ttl_seconds = ttl_seconds
-        self._last_warning = -math.inf
-
-    def _warn(self, message: str) -> None:
-        """Once a minute, without a traceback: during an outage every request fails alike."""
-        now = time.monotonic()
-        if now - self._last_warning >= WARNING_INTERVAL_SECONDS:
-            self._last_warning = now
-            logger.warning(message)
+        self._warn = ThrottledWarning(logger)
 
     async def get(self, sha256: str) -> str | None:
         try:

@@ -29,6 +29,7 @@ from redis.exceptions import RedisError
 from auth.principal import Principal, PrincipalKind
 from datasources.backoff import Backoff, StoreUnavailableError
 from datasources.cache import REDIS_TIMEOUT_SECONDS
+from datasources.throttled_log import ThrottledWarning
 from gateway.cost import CostModel
 from gateway.errors import ErrorCode, GatewayError
 
@@ -183,7 +184,7 @@ class Budgets:
         else:
             storage = MemoryStorage()
         self._storage = storage
-        self._last_warning = -math.inf
+        self._warn = ThrottledWarning(logger)
         self._backoff = Backoff("the rate-limit store")
         self._limiter = SlidingWindowCounterRateLimiter(storage)
 
@@ -205,10 +206,7 @@ class Budgets:
         except (RedisError, OSError, StorageError) as error:
             if not isinstance(error, StoreUnavailableError):
                 self._backoff.failed()
-            now = time.monotonic()
-            if now - self._last_warning > 60:
-                self._last_warning = now
-                logger.warning("rate-limit storage unreachable: serving without budget checks")
+            self._warn("rate-limit storage unreachable: serving without budget checks")
             return None
         self._backoff.succeeded()
         return status
