@@ -26,7 +26,7 @@ from datasources.pagination import Page, decode_cursor, encode_cursor, invalid_c
 from datasources.resilience import Deadline
 from datasources.singleflight import SingleFlight
 from datasources.throttled_log import ThrottledWarning
-from datasources.upstream import Upstream
+from datasources.upstream import Upstream, chunked
 from gateway.errors import UpstreamError, UpstreamTimeoutError
 
 logger = logging.getLogger("manifold.content")
@@ -127,10 +127,6 @@ def is_slug(value: str) -> bool:
     return SLUG.fullmatch(value) is not None
 
 
-def _chunks(items: Sequence[int], size: int) -> list[Sequence[int]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
-
-
 class ContentSource:
     """Shared by every request of one app: the upstream, the cache and the flights in progress."""
 
@@ -177,10 +173,7 @@ class ContentSource:
     ) -> dict[str, ContentRecord]:
         wanted = [slug for slug in dict.fromkeys(slugs) if is_slug(slug)]
         results: dict[str, ContentRecord] = {}
-        for chunk in [
-            wanted[start : start + self._max_batch_size]
-            for start in range(0, len(wanted), self._max_batch_size)
-        ]:
+        for chunk in chunked(wanted, self._max_batch_size):
             response = await self.upstream.get_json(
                 "/content",
                 params={"slugs": ",".join(chunk)},
@@ -260,7 +253,7 @@ class ContentSource:
             return list(body["items"]), response.max_age
 
         answers = await asyncio.gather(
-            *(fetch(chunk) for chunk in _chunks(missing, self._max_batch_size))
+            *(fetch(chunk) for chunk in chunked(missing, self._max_batch_size))
         )
         to_cache: dict[str, tuple[bytes, float]] = {}
         for items, max_age in answers:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from datasources.resilience import Deadline
-from datasources.upstream import Upstream
+from datasources.upstream import Upstream, chunked
 from gateway.errors import UpstreamError
 
 logger = logging.getLogger("manifold.recommendations")
@@ -62,8 +62,7 @@ class RecommendationsSource:
             by_limit[key.limit].append(key.user_id)
         results: dict[RecommendationKey, list[RecommendationRecord]] = {}
         for limit, user_ids in by_limit.items():
-            for start in range(0, len(user_ids), self._max_batch_size):
-                chunk = user_ids[start : start + self._max_batch_size]
+            for chunk in chunked(user_ids, self._max_batch_size):
                 response = await self.upstream.get_json(
                     "/recommendations",
                     params={"user_ids": ",".join(map(str, chunk)), "limit": str(limit)},

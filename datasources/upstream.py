@@ -13,9 +13,9 @@ import logging
 import re
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -32,6 +32,8 @@ from datasources.resilience import (
 from gateway.errors import UpstreamError, UpstreamTimeoutError
 
 logger = logging.getLogger("manifold.upstream")
+
+T = TypeVar("T")
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*(\d+)", re.IGNORECASE)
 _NO_CACHE = re.compile(r"(?:^|,)\s*(?:no-store|no-cache|private)\b", re.IGNORECASE)
@@ -76,6 +78,11 @@ class _Retry:
 
     retry_after: float | None
     healthy: bool
+
+
+def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    """``items`` in runs of at most ``size``: one upstream call each, within its batch limit."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def cache_max_age(header: str | None) -> float | None:
