@@ -29,6 +29,7 @@ from datasources.recommendations import (
     RecommendationsSource,
 )
 from datasources.resilience import Deadline
+from datasources.upstream import Upstream
 from datasources.users import UserRecord
 from gateway.errors import UpstreamError, UpstreamTimeoutError
 
@@ -67,6 +68,9 @@ class Backends:
     content: ContentSource
     recommendations: RecommendationsSource
     metrics: DatasourceMetrics
+
+    def upstreams(self) -> tuple[Upstream, ...]:
+        return (self.content.upstream, self.recommendations.upstream)
 
 
 def _loader(

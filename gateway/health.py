@@ -68,7 +68,7 @@ async def readyz(request: Request) -> Response:
     # whose content service is down must stay in the load balancer.
     upstreams = {
         upstream.name: upstream.breaker.state.value if upstream.configured else "not_configured"
-        for upstream in resources.upstreams.all()
+        for upstream in resources.backends.upstreams()
     }
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks, "upstreams": upstreams},

@@ -27,7 +27,7 @@ from gateway.cost import CostModel
 from gateway.metrics import Metrics
 from gateway.rate_limit import Budgets
 from gateway.settings import Settings
-from gateway.upstreams import Upstreams, open_upstreams
+from gateway.upstreams import open_upstreams
 from schema import ManifoldSchema, build_schema
 from schema.rate_limit import FREE_TYPES
 
@@ -41,7 +41,6 @@ class Resources:
     schema: ManifoldSchema
     database: Database
     cache: Cache
-    upstreams: Upstreams
     backends: Backends
     authenticator: Authenticator
     key_source: KeySource
@@ -140,7 +139,6 @@ async def open_resources(
             ),
             database=database,
             cache=cache,
-            upstreams=upstreams,
             backends=Backends(
                 database=database,
                 content=upstreams.content,

@@ -21,9 +21,6 @@ class Upstreams:
     content: ContentSource
     recommendations: RecommendationsSource
 
-    def all(self) -> tuple[Upstream, ...]:
-        return (self.content.upstream, self.recommendations.upstream)
-
 
 def upstream_config(settings: Settings, name: str, url: str | None, read: float) -> UpstreamConfig:
     return UpstreamConfig(
