@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from datasources.db import Database
-from datasources.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
-from datasources.sql import AnyRow
+from datasources.pagination import Page, decode_id_cursor
+from datasources.sql import AnyRow, page_by_id
 from datasources.tables import api_keys, utc_now
 
 API_KEY_CURSOR = "api-key"
@@ -128,25 +128,19 @@ async def touch_api_key(database: Database, key_id: str, *, interval: timedelta)
 
 
 def parse_api_key_cursor(cursor: str) -> int:
-    (row_id,) = decode_cursor(API_KEY_CURSOR, cursor, 1)
-    if not isinstance(row_id, int):
-        raise invalid_cursor()
-    return row_id
+    return decode_id_cursor(API_KEY_CURSOR, cursor)
 
 
 async def list_api_keys(
     database: Database, *, first: int, after_id: int | None
 ) -> Page[ApiKeyRecord]:
     """Keys in creation order (keyset on the row id)."""
-    query = select(*_COLUMNS).order_by(api_keys.c.id).limit(first + 1)
-    if after_id is not None:
-        query = query.where(api_keys.c.id > after_id)
-    async with database.connect() as connection:
-        rows = (await connection.execute(query)).all()
-    records = [_record(row) for row in rows[:first]]
-    return Page(
-        items=records,
-        cursors=[encode_cursor(API_KEY_CURSOR, [record.id]) for record in records],
-        has_next_page=len(rows) > first,
-        has_previous_page=after_id is not None,
+    return await page_by_id(
+        database,
+        select(*_COLUMNS),
+        api_keys.c.id,
+        kind=API_KEY_CURSOR,
+        first=first,
+        after_id=after_id,
+        record=_record,
     )

@@ -22,7 +22,7 @@ import orjson
 
 from datasources.cache import Cache
 from datasources.instrumentation import DatasourceMetrics
-from datasources.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from datasources.pagination import Page, decode_id_cursor, encode_cursor, invalid_cursor
 from datasources.resilience import Deadline
 from datasources.singleflight import SingleFlight
 from datasources.throttled_log import ThrottledWarning
@@ -113,8 +113,8 @@ def parse_content(raw: Any) -> ContentRecord:
 
 
 def parse_content_cursor(cursor: str) -> int:
-    (content_id,) = decode_cursor(CONTENT_CURSOR, cursor, 1)
-    if not isinstance(content_id, int) or content_id > MAX_CONTENT_ID:
+    content_id = decode_id_cursor(CONTENT_CURSOR, cursor)
+    if content_id > MAX_CONTENT_ID:
         raise invalid_cursor()
     return content_id
 

@@ -76,3 +76,11 @@ def decode_cursor(kind: str, cursor: str, arity: int) -> list[str | int]:
     ):
         raise invalid_cursor()
     return decoded[1:]
+
+
+def decode_id_cursor(kind: str, cursor: str) -> int:
+    """The id inside a cursor of a connection paged by id alone."""
+    (row_id,) = decode_cursor(kind, cursor, 1)
+    if not isinstance(row_id, int):
+        raise invalid_cursor()
+    return row_id

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from datasources.db import Database
-from datasources.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
-from datasources.sql import AnyRow, id_in
+from datasources.pagination import Page, decode_id_cursor
+from datasources.sql import AnyRow, id_in, page_by_id
 from datasources.tables import users
 
 USER_CURSOR = "user"
@@ -38,10 +38,7 @@ def _record(row: AnyRow) -> UserRecord:
 
 
 def parse_user_cursor(cursor: str) -> int:
-    (user_id,) = decode_cursor(USER_CURSOR, cursor, 1)
-    if not isinstance(user_id, int):
-        raise invalid_cursor()
-    return user_id
+    return decode_id_cursor(USER_CURSOR, cursor)
 
 
 async def users_by_ids(database: Database, ids: Sequence[int]) -> dict[int, UserRecord]:
@@ -59,16 +56,13 @@ async def users_by_subjects(database: Database, subjects: Sequence[str]) -> dict
 
 
 async def users_page(database: Database, *, first: int, after_id: int | None) -> Page[UserRecord]:
-    """Users in id order, keyset-paginated; one row past the page tells whether more exist."""
-    query = select(*_COLUMNS).order_by(users.c.id).limit(first + 1)
-    if after_id is not None:
-        query = query.where(users.c.id > after_id)
-    async with database.connect() as connection:
-        rows = (await connection.execute(query)).all()
-    records = [_record(row) for row in rows[:first]]
-    return Page(
-        items=records,
-        cursors=[encode_cursor(USER_CURSOR, [record.id]) for record in records],
-        has_next_page=len(rows) > first,
-        has_previous_page=after_id is not None,
+    """Users in id order, keyset-paginated."""
+    return await page_by_id(
+        database,
+        select(*_COLUMNS),
+        users.c.id,
+        kind=USER_CURSOR,
+        first=first,
+        after_id=after_id,
+        record=_record,
     )
