@@ -91,54 +91,53 @@ class BudgetStatus:
         return max(1 if self.remaining < self.limit else 0, seconds)
 
 
-def seconds_until_affordable(
-    *,
-    cost: int,
-    limit: int,
-    window: float,
-    previous_count: int,
-    previous_expires_in: float,
-    current_count: int,
-    current_expires_in: float,
-) -> float:
-    """When a sliding-window counter will have room for ``cost`` more points.
+@dataclass(frozen=True, slots=True)
+class SlidingWindow:
+    """One read of a sliding-window counter: the previous and current windows' spending.
 
     The counter's weighted count is ``previous * (previous_expires_in / window) + current``:
     the previous window's spending fades linearly until the current window ends (which is when
     ``previous_expires_in`` runs out), then the current window becomes the previous one and
-    fades in turn. Solving for the first moment the count plus ``cost`` fits the limit gives a
-    ``Retry-After`` that is neither too early (a wasted retry) nor needlessly late.
+    fades in turn. The current window's counter lives for two windows (it is the "previous"
+    one during the second), so its own window ends ``current_expires_in - window`` from now.
     """
-    room = limit - cost
-    if room < 0:
-        return math.inf
-    if current_count <= room:
-        if previous_count == 0:
-            return 0.0
-        return max(0.0, previous_expires_in - (room - current_count) * window / previous_count)
-    current_ends_in = max(0.0, current_expires_in - window)
-    return current_ends_in + window * (1 - room / current_count)
 
+    window: float
+    previous_count: int
+    previous_expires_in: float
+    current_count: int
+    current_expires_in: float
 
-def seconds_until_window_ends(
-    *,
-    window: float,
-    previous_count: int,
-    previous_expires_in: float,
-    current_count: int,
-    current_expires_in: float,
-) -> float:
-    """``RateLimit-Reset``: when the current window ends and its spending starts to fade (or,
-    with nothing spent in it, when the previous window's spending has faded); 0 when idle.
+    @property
+    def spent(self) -> int:
+        weighted = self.previous_count * self.previous_expires_in / self.window
+        return math.floor(weighted + self.current_count)
 
-    The current window's counter lives for two windows (it is the "previous" one during the
-    second), so its own window ends ``current_expires_in - window`` from now.
-    """
-    if current_count:
-        return max(0.0, current_expires_in - window)
-    if previous_count:
-        return previous_expires_in
-    return 0.0
+    def seconds_until_affordable(self, *, cost: int, limit: int) -> float:
+        """When the counter will have room for ``cost`` more points.
+
+        Solving for the first moment the count plus ``cost`` fits the limit gives a
+        ``Retry-After`` that is neither too early (a wasted retry) nor needlessly late.
+        """
+        room = limit - cost
+        if room < 0:
+            return math.inf
+        if self.current_count <= room:
+            if self.previous_count == 0:
+                return 0.0
+            spare = (room - self.current_count) * self.window / self.previous_count
+            return max(0.0, self.previous_expires_in - spare)
+        current_ends_in = max(0.0, self.current_expires_in - self.window)
+        return current_ends_in + self.window * (1 - room / self.current_count)
+
+    def seconds_until_window_ends(self) -> float:
+        """``RateLimit-Reset``: when the current window ends and its spending starts to fade
+        (or, with nothing spent in it, when the previous window's has faded); 0 when idle."""
+        if self.current_count:
+            return max(0.0, self.current_expires_in - self.window)
+        if self.previous_count:
+            return self.previous_expires_in
+        return 0.0
 
 
 def budget_identity(principal: Principal, client_ip: str | None) -> tuple[str, str]:
@@ -217,41 +216,18 @@ class Budgets:
         identity = budget_identity(principal, client_ip)
         allowed = cost <= 0 or await self._limiter.hit(item, *identity, cost=cost)
         # One read of the window serves both the feedback and, when refused, Retry-After.
-        window = float(item.get_expiry())
-        (
-            previous_count,
-            previous_expires_in,
-            current_count,
-            current_expires_in,
-        ) = await self._storage.get_sliding_window(item.key_for(*identity), item.get_expiry())
-        now = time.time()
-        spent = math.floor(previous_count * previous_expires_in / window + current_count)
+        counts = await self._storage.get_sliding_window(item.key_for(*identity), item.get_expiry())
+        window = SlidingWindow(float(item.get_expiry()), *counts)
         retry_after = 0.0
         if not allowed:
             retry_after = min(
-                2.0 * window,
-                seconds_until_affordable(
-                    cost=cost,
-                    limit=limit,
-                    window=window,
-                    previous_count=previous_count,
-                    previous_expires_in=previous_expires_in,
-                    current_count=current_count,
-                    current_expires_in=current_expires_in,
-                ),
+                2.0 * window.window, window.seconds_until_affordable(cost=cost, limit=limit)
             )
         return BudgetStatus(
             cost=cost,
             limit=limit,
-            remaining=max(0, limit - spent),
-            reset_at=now
-            + seconds_until_window_ends(
-                window=window,
-                previous_count=previous_count,
-                previous_expires_in=previous_expires_in,
-                current_count=current_count,
-                current_expires_in=current_expires_in,
-            ),
+            remaining=max(0, limit - window.spent),
+            reset_at=time.time() + window.seconds_until_window_ends(),
             allowed=allowed,
             retry_after=retry_after,
         )

@@ -9,7 +9,7 @@ import pytest
 
 from auth.principal import Principal, PrincipalKind
 from gateway.cost import CostModel
-from gateway.rate_limit import Budgets, BudgetStatus, format_reset_at, seconds_until_affordable
+from gateway.rate_limit import Budgets, BudgetStatus, SlidingWindow, format_reset_at
 
 ALICE = Principal(PrincipalKind.USER, "alice")
 
@@ -71,29 +71,25 @@ async def test_a_refused_charge_spends_nothing(budgets: Budgets):
 def test_retry_after_is_when_the_sliding_window_has_room(
     previous: int, previous_expires_in: float, current: int, current_expires_in: float, expected
 ):
-    wait = seconds_until_affordable(
-        cost=21,
-        limit=50,
+    wait = SlidingWindow(
         window=60,
         previous_count=previous,
         previous_expires_in=previous_expires_in,
         current_count=current,
         current_expires_in=current_expires_in,
-    )
+    ).seconds_until_affordable(cost=21, limit=50)
 
     assert wait == pytest.approx(expected)
 
 
 def test_an_operation_larger_than_the_budget_never_fits():
-    assert seconds_until_affordable(
-        cost=51,
-        limit=50,
+    assert SlidingWindow(
         window=60,
         previous_count=0,
         previous_expires_in=0,
         current_count=0,
         current_expires_in=0,
-    ) == float("inf")
+    ).seconds_until_affordable(cost=51, limit=50) == float("inf")
 
 
 async def test_the_reset_is_when_the_current_window_ends(budgets: Budgets):
