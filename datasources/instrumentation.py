@@ -105,14 +105,3 @@ class DatasourceMetrics:
                 if sample.name.endswith("_total") and sample.labels.get("source") == source:
                     total += sample.value
         return total
-
-    def cache_results(self, cache: str, result: str) -> float:
-        for metric in self.cache_requests.collect():
-            for sample in metric.samples:
-                if (
-                    sample.name.endswith("_total")
-                    and sample.labels.get("cache") == cache
-                    and sample.labels.get("result") == result
-                ):
-                    return sample.value
-        return 0.0
