@@ -27,9 +27,6 @@ class SingleFlight(Generic[K, V]):
     def __init__(self) -> None:
         self._flights: dict[K, asyncio.Future[V | None]] = {}
 
-    def in_flight(self) -> int:
-        return len(self._flights)
-
     async def load_many(
         self,
         keys: Sequence[K],
