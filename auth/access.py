@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from auth.principal import Principal
-from gateway.errors import AuthenticationError, ForbiddenError
+from contract.errors import AuthenticationError, ForbiddenError
 
 #: Alternatives of scope sets: satisfied when every scope of any one alternative is held.
 Requirement = tuple[tuple[str, ...], ...]

@@ -40,7 +40,8 @@ from auth.key_material import (
     parse_key,
 )
 from auth.principal import Principal, PrincipalKind
-from auth.scopes import Scope
+from contract.errors import AuthenticationError, BadUserInputError, UpstreamError
+from contract.scopes import Scope
 from datasources import api_keys as store
 from datasources.api_keys import ApiKeyRecord
 from datasources.cache import Cache
@@ -48,7 +49,6 @@ from datasources.db import DATABASE_FAILURES, Database, is_outage
 from datasources.pagination import Page, check_first
 from datasources.tables import utc_now
 from datasources.throttled_log import ThrottledWarning
-from gateway.errors import AuthenticationError, BadUserInputError, UpstreamError
 
 __all__ = [
     "MAX_KEY_LIFETIME",

@@ -17,7 +17,7 @@ from auth.introspection import TokenIntrospector, looks_like_jwt
 from auth.key_material import looks_like_api_key
 from auth.principal import Principal
 from auth.tokens import TokenValidator
-from gateway.errors import AuthenticationError
+from contract.errors import AuthenticationError
 
 __all__ = ["API_KEY_QUERY_PARAMETERS", "TOKEN_QUERY_PARAMETERS", "Authenticator"]
 

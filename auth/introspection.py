@@ -23,10 +23,10 @@ import httpx
 from redis.exceptions import RedisError
 
 from auth.principal import Principal, PrincipalKind
-from auth.scopes import parse_scopes
+from contract.errors import AuthenticationError, UpstreamError
+from contract.scopes import parse_scopes
 from datasources.cache import Cache
 from datasources.throttled_log import ThrottledWarning
-from gateway.errors import AuthenticationError, UpstreamError
 
 __all__ = ["TokenIntrospector", "looks_like_jwt"]
 

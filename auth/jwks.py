@@ -19,7 +19,7 @@ import httpx
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, KeySet, OKPKey, RSAKey
 
-from gateway.errors import AuthenticationError
+from contract.errors import AuthenticationError
 
 __all__ = ["KeySource", "RemoteJwksSource", "StaticKeySource"]
 

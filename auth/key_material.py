@@ -16,7 +16,7 @@ import string
 import tempfile
 from pathlib import Path
 
-from gateway.errors import AuthenticationError
+from contract.errors import AuthenticationError
 
 KEY_PREFIX = "mfk_"
 KEY_ID_LENGTH = 12

@@ -25,8 +25,8 @@ from joserfc.jwk import Key, KeySet
 
 from auth.jwks import KeySource
 from auth.principal import Principal, PrincipalKind
-from auth.scopes import parse_scopes
-from gateway.errors import AuthenticationError
+from contract.errors import AuthenticationError
+from contract.scopes import parse_scopes
 
 __all__ = ["ASYMMETRIC_ALGORITHMS", "TokenValidator"]
 

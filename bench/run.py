@@ -26,7 +26,7 @@ from bench.server import RunningServer, cpu_seconds, gateway_server
 from bench.upstreams import demo_upstreams
 from datasources.db import create_engine
 from datasources.migrate import upgrade_database
-from datasources.seed import DEFAULT_SEED, SeedReport, seed_database
+from demo.seed import DEFAULT_SEED, SeedReport, seed_database
 
 AUDIENCE = "manifold-bench"
 #: Cost budget per principal and window: the rate limiter still runs on every request (its
@@ -113,7 +113,9 @@ async def run(options: Options, on_ready: Callable[[], None] | None = None) -> R
                 if options.redis_url:
                     settings["GATEWAY_REDIS_URL"] = options.redis_url
                 _progress("starting the gateway")
-                async with gateway_server(settings, data_dir / "gateway.log") as server:
+                async with gateway_server(
+                    settings, data_dir / "gateway.observability.log"
+                ) as server:
                     if on_ready is not None:
                         on_ready()
                     reports = await _measure(server, issuer, options)

@@ -17,9 +17,9 @@ import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
 from auth.dev_issuer import DevIssuer
-from auth.scopes import Scope
 from bench.load import Check, Request
-from datasources.seed import FIRST_USER_SUBJECT
+from contract.scopes import Scope
+from demo.seed import FIRST_USER_SUBJECT
 
 REFERENCE = "plain-json"
 TOKEN_TTL_SECONDS = 3600

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from contract.errors import UpstreamError, UpstreamTimeoutError
 from datasources.cache import Cache
 from datasources.instrumentation import DatasourceMetrics
 from datasources.pagination import Page, decode_id_cursor, encode_cursor, invalid_cursor
@@ -27,7 +28,6 @@ from datasources.resilience import Deadline
 from datasources.singleflight import SingleFlight
 from datasources.throttled_log import ThrottledWarning
 from datasources.upstream import Upstream, chunked
-from gateway.errors import UpstreamError, UpstreamTimeoutError
 
 logger = logging.getLogger("manifold.content")
 

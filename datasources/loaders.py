@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from aiodataloader import DataLoader
 
+from contract.errors import UpstreamError, UpstreamTimeoutError
 from datasources import orders as order_queries
 from datasources import users as user_queries
 from datasources.content import ContentPageKey, ContentRecord, ContentSource
@@ -31,7 +32,6 @@ from datasources.recommendations import (
 from datasources.resilience import Deadline
 from datasources.upstream import Upstream
 from datasources.users import UserRecord
-from gateway.errors import UpstreamError, UpstreamTimeoutError
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

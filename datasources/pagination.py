@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from gateway.errors import BadUserInputError
+from contract.errors import BadUserInputError
 
 T = TypeVar("T")
 

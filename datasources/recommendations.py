@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from contract.errors import UpstreamError
 from datasources.resilience import Deadline
 from datasources.upstream import Upstream, chunked
-from gateway.errors import UpstreamError
 
 logger = logging.getLogger("manifold.recommendations")
 

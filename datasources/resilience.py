@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from gateway.errors import UpstreamError
+from contract.errors import UpstreamError
 
 Clock = Callable[[], float]
 

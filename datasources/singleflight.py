@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from gateway.errors import UpstreamError
+from contract.errors import UpstreamError
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import httpx
 import orjson
 
+from contract.errors import UpstreamError, UpstreamTimeoutError
 from datasources.instrumentation import DatasourceMetrics
 from datasources.resilience import (
     BreakerPolicy,
@@ -29,7 +30,6 @@ from datasources.resilience import (
     RetryPolicy,
     parse_retry_after,
 )
-from gateway.errors import UpstreamError, UpstreamTimeoutError
 
 logger = logging.getLogger("manifold.upstream")
 

@@ -8,15 +8,15 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from datasources.db import Database
-from gateway import health
-from gateway.graphql_view import GraphQLView
-from gateway.metrics import Metrics
-from gateway.request_id import RequestIdMiddleware
-from gateway.resources import open_resources
+from gateway.http import health
+from gateway.http.request_id import RequestIdMiddleware
+from gateway.http.view import GraphQLView
+from gateway.observability.metrics import Metrics
+from gateway.runtime.resources import open_resources
 from gateway.settings import Settings
 
 #: Request headers a browser page on an allowed origin may send (CORS preflight answers).
@@ -28,7 +28,6 @@ CORS_ALLOWED_HEADERS = (
     "apollo-require-preflight",
     "x-apollo-operation-name",
 )
-ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"})
 
 
 class _GraphQLEndpoint:
@@ -39,6 +38,17 @@ class _GraphQLEndpoint:
         await view(scope, receive, send)
 
 
+def _routes() -> list[BaseRoute]:
+    return [
+        # No WebSocket route until subscriptions exist: an unused transport is attack surface.
+        Route("/graphql", _GraphQLEndpoint(), methods=["GET", "POST"]),
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/metrics", health.metrics, methods=["GET"]),
+        Route("/.well-known/jwks.json", health.dev_jwks, methods=["GET"]),
+    ]
+
+
 def create_app(settings: Settings, *, database: Database | None = None) -> Starlette:
     """Build a gateway; pass ``database`` to share a connection the caller owns (tests)."""
     metrics = Metrics()
@@ -47,21 +57,20 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_resources(settings, database=database, metrics=metrics) as resources:
             app.state.resources = resources
-            app.state.graphql_view = GraphQLView(resources)
+            app.state.graphql_view = GraphQLView(
+                settings=settings,
+                pipeline=resources.pipeline,
+                authenticator=resources.authenticator,
+            )
             yield
 
-    endpoint = _GraphQLEndpoint()
+    routes = _routes()
+    # Metrics label requests by route: the known paths, never a raw path a client could vary.
+    known_paths = frozenset(route.path for route in routes if isinstance(route, Route))
     return Starlette(
-        routes=[
-            # No WebSocket route until subscriptions exist: an unused transport is attack surface.
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
-            Route("/healthz", health.healthz, methods=["GET"]),
-            Route("/readyz", health.readyz, methods=["GET"]),
-            Route("/metrics", health.metrics, methods=["GET"]),
-            Route("/.well-known/jwks.json", health.dev_jwks, methods=["GET"]),
-        ],
+        routes=routes,
         middleware=[
-            Middleware(RequestIdMiddleware, metrics=metrics, routes=ROUTES),
+            Middleware(RequestIdMiddleware, metrics=metrics, routes=known_paths),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from gateway.app import create_app
-from gateway.log import configure_logging
+from gateway.observability.log import configure_logging
 from gateway.settings import get_settings
 
 

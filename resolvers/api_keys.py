@@ -19,11 +19,11 @@ from auth.api_keys import (
 )
 from auth.durations import parse_duration
 from auth.principal import Principal
-from auth.scopes import Scope
+from contract.errors import BadUserInputError, ForbiddenError, NotFoundError
+from contract.scopes import Scope
 from datasources.api_keys import ApiKeyRecord
 from datasources.pagination import Page
 from datasources.tables import utc_now
-from gateway.errors import BadUserInputError, ForbiddenError, NotFoundError
 
 ADMIN_API_KEYS: Requirement = any_of(Scope.ADMIN_API_KEYS)
 

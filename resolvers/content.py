@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 from auth.access import Requirement, any_of
 from auth.principal import Principal
-from auth.scopes import Scope
+from contract.errors import BadUserInputError
+from contract.scopes import Scope
 from datasources.content import (
     ContentKind,
     ContentPageKey,
@@ -21,7 +22,6 @@ from datasources.content import (
 from datasources.loaders import Loaders
 from datasources.pagination import Page, check_first
 from datasources.users import UserRecord
-from gateway.errors import BadUserInputError
 
 READ_DRAFTS: Requirement = any_of(Scope.CONTENT_READ)
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from auth.access import Requirement, any_of, require
 from auth.principal import Principal
-from auth.scopes import Scope
+from contract.scopes import Scope
 from datasources.loaders import Loaders
 from datasources.orders import OrderLineRecord, OrderPageKey, OrderRecord, parse_order_cursor
 from datasources.pagination import Page, check_first

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from auth.access import Requirement, any_of, require
 from auth.principal import Principal
-from auth.scopes import Scope
+from contract.errors import BadUserInputError
+from contract.scopes import Scope
 from datasources.loaders import Loaders
 from datasources.recommendations import (
     MAX_RECOMMENDATIONS,
     RecommendationKey,
     RecommendationRecord,
 )
-from gateway.errors import BadUserInputError
 from resolvers.users import current_user
 
 READ_RECOMMENDATIONS: Requirement = any_of(Scope.RECOMMENDATIONS_READ)

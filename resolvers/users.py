@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from auth.access import Requirement, any_of, require
 from auth.principal import Principal, PrincipalKind
-from auth.scopes import Scope
+from contract.scopes import Scope
 from datasources.loaders import Loaders, UserPageKey
 from datasources.pagination import Page, check_first
 from datasources.users import UserRecord, parse_user_cursor

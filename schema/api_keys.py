@@ -9,8 +9,8 @@ import strawberry
 from strawberry import relay
 
 from auth.api_keys import ApiKeys
+from contract.errors import GatewayError
 from datasources.api_keys import ApiKeyRecord
-from gateway.errors import GatewayError
 from resolvers import api_keys as key_resolvers
 from schema.context import Context
 from schema.permissions import scoped

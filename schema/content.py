@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
 
-from datasources.content import ContentKind, ContentRecord
+from datasources.content import ContentKind as StoredContentKind
+from datasources.content import ContentRecord
 from resolvers import content as content_resolvers
 from schema.connections import to_connection
 from schema.context import Context
@@ -23,7 +25,22 @@ from schema.money import Money
 if TYPE_CHECKING:
     from schema.users import User
 
-strawberry.enum(ContentKind, name="ContentKind", description="What a content item is.")
+
+@strawberry.enum(description="What a content item is.")
+class ContentKind(Enum):
+    """The public names, mapped explicitly to the content service's values."""
+
+    ARTICLE = "article"
+    VIDEO = "video"
+    PRODUCT = "product"
+
+
+_FROM_STORED: dict[StoredContentKind, ContentKind] = {
+    StoredContentKind.ARTICLE: ContentKind.ARTICLE,
+    StoredContentKind.VIDEO: ContentKind.VIDEO,
+    StoredContentKind.PRODUCT: ContentKind.PRODUCT,
+}
+_TO_STORED = {public: stored for stored, public in _FROM_STORED.items()}
 
 
 @strawberry.type(description="An article, video or purchasable product from the content service.")
@@ -46,7 +63,7 @@ class Content(relay.Node):
         return cls(
             pk=record.id,
             slug=record.slug,
-            kind=record.kind,
+            kind=_FROM_STORED[record.kind],
             title=record.title,
             summary=record.summary,
             body=record.body,
@@ -128,6 +145,10 @@ class ContentQuery:
         tag: str | None = None,
     ) -> relay.Connection[Content] | None:
         page = await content_resolvers.list_contents(
-            loaders=info.context.loaders, first=first, after=after, kind=kind, tag=tag
+            loaders=info.context.loaders,
+            first=first,
+            after=after,
+            kind=None if kind is None else _TO_STORED[kind],
+            tag=tag,
         )
         return to_connection(page, Content.from_record)

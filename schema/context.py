@@ -1,37 +1,41 @@
-"""The one typed per-request context every field resolver receives."""
+"""The one typed per-request context every field resolver receives, and what it may say back.
+
+Built in one place (the operation pipeline) for every transport, so it holds nothing of HTTP:
+a resolver that needs the caller asks ``principal``, one that needs a backend asks ``loaders``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.websockets import WebSocket
+from dataclasses import dataclass, field
 
 from auth.api_keys import ApiKeys
 from auth.principal import Principal
 from datasources.loaders import Loaders
 from datasources.resilience import Deadline
-from schema.prepared import PreparedDocument
+from schema.budget import BudgetStatus
 
-if TYPE_CHECKING:  # the gateway owns budgets; the schema only carries them per request
-    from gateway.rate_limit import Budgets, BudgetStatus
+
+@dataclass(slots=True)
+class ResponseMeta:
+    """The status and headers one operation asks its transport to answer with.
+
+    Transport-neutral: HTTP copies both onto its response (a batch keeps 200 and the last
+    operation's headers); a WebSocket has neither and ignores them.
+    """
+
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class Context:
-    request: Request | WebSocket
-    response: Response | WebSocket
     principal: Principal
     loaders: Loaders
     request_id: str
     #: When the whole request must be answered; every backend call is bounded by it.
     deadline: Deadline
-    #: The document the protocol layer already parsed (and maybe validated), if any.
-    prepared: PreparedDocument | None = None
-    #: Cost budgets; None turns cost checks off (schemas run without a gateway, in tests).
-    budgets: Budgets | None = None
+    response: ResponseMeta = field(default_factory=ResponseMeta)
     api_keys: ApiKeys | None = None
-    #: Set by the cost extension before execution, read by the ``rateLimit`` field.
+    #: The budget after this operation's charge, written by the pipeline before execution and
+    #: read by the ``rateLimit`` field; None when rate limiting is off or its store is down.
     cost: BudgetStatus | None = None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from strawberry import relay
 
+from contract.errors import BadUserInputError
 from datasources.pagination import MAX_ID
-from gateway.errors import BadUserInputError
 
 
 def node_id_of(global_id: relay.GlobalID, type_name: str) -> str:

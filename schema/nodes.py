@@ -13,7 +13,7 @@ from collections import defaultdict
 import strawberry
 from strawberry import relay
 
-from gateway.errors import BadUserInputError, GatewayError
+from contract.errors import BadUserInputError, GatewayError
 from schema.content import Content
 from schema.context import Context
 from schema.orders import Order

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
 
 from datasources.orders import OrderLineRecord, OrderRecord
-from datasources.tables import OrderStatus
+from datasources.tables import OrderStatus as StoredOrderStatus
 from resolvers import orders as order_resolvers
 from resolvers import users as user_resolvers
 from schema.connections import to_connection
@@ -23,7 +24,32 @@ if TYPE_CHECKING:
     from schema.content import Content
     from schema.users import User
 
-strawberry.enum(OrderStatus, name="OrderStatus", description="Where an order is in its life.")
+
+@strawberry.enum(description="Where an order is in its life.")
+class OrderStatus(Enum):
+    """The public names, mapped explicitly to the stored ones: renaming a database value must
+    not rename a contract value without a change here."""
+
+    PENDING = "PENDING"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+_FROM_STORED: dict[StoredOrderStatus, OrderStatus] = {
+    StoredOrderStatus.PENDING: OrderStatus.PENDING,
+    StoredOrderStatus.PAID: OrderStatus.PAID,
+    StoredOrderStatus.SHIPPED: OrderStatus.SHIPPED,
+    StoredOrderStatus.DELIVERED: OrderStatus.DELIVERED,
+    StoredOrderStatus.CANCELLED: OrderStatus.CANCELLED,
+}
+_TO_STORED = {public: stored for stored, public in _FROM_STORED.items()}
+
+
+def stored_status(status: OrderStatus | None) -> StoredOrderStatus | None:
+    """An argument's status as the resolvers and the database know it."""
+    return None if status is None else _TO_STORED[status]
 
 
 @strawberry.type(description="One product line of an order.")
@@ -68,7 +94,7 @@ class Order(relay.Node):
         return cls(
             pk=record.id,
             number=record.number,
-            status=record.status,
+            status=_FROM_STORED[record.status],
             placed_at=record.placed_at,
             total=Money.of(record.total, record.currency),
             customer_id=record.user_id,
@@ -137,6 +163,6 @@ class OrdersQuery:
             principal=info.context.principal,
             first=first,
             after=after,
-            status=status,
+            status=stored_status(status),
         )
         return to_connection(page, Order.from_record)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from gateway.rate_limit import format_reset_at, reset_moment
+from schema.budget import format_reset_at, reset_moment
 from schema.context import Context
 
 #: Types the cost model prices at zero, so checking the budget never spends it.

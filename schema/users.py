@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from datasources.tables import OrderStatus
 from datasources.users import UserRecord
 from resolvers import orders as order_resolvers
 from resolvers import recommendations as recommendation_resolvers
@@ -17,6 +16,7 @@ from resolvers import users as user_resolvers
 from schema.connections import to_connection
 from schema.context import Context
 from schema.ids import node_id_of, parse_node_id
+from schema.orders import OrderStatus, stored_status
 from schema.permissions import scoped
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class User(relay.Node):
             user_id=self.pk,
             first=first,
             after=after,
-            status=status,
+            status=stored_status(status),
         )
         return to_connection(page, Order.from_record)
 

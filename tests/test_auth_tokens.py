@@ -23,7 +23,7 @@ from auth.durations import parse_duration
 from auth.jwks import RemoteJwksSource
 from auth.principal import Principal, PrincipalKind
 from auth.tokens import TokenValidator
-from gateway.errors import AuthenticationError
+from contract.errors import AuthenticationError
 from tests.idp import (
     AUDIENCE,
     LocalIdentityProvider,

@@ -21,8 +21,8 @@ from auth.dev_issuer import DEV_ISSUER, DevIssuer
 from auth.tokens import TokenValidator
 from datasources.db import create_engine
 from datasources.migrate import upgrade_database
-from datasources.seed import FIRST_USER_SUBJECT, seed_database
 from datasources.tables import orders, users
+from demo.seed import FIRST_USER_SUBJECT, seed_database
 from gateway.app import create_app
 from gateway.cli import app as cli
 from gateway.settings import Settings, get_settings

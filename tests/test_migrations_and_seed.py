@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from datasources.db import create_engine
 from datasources.migrate import alembic_config, downgrade_database, upgrade_database
-from datasources.seed import FIRST_USER_SUBJECT, SeedReport, seed_database, user_subject
 from datasources.tables import OrderStatus, metadata, order_lines, orders, users
 from demo.catalog import CURRENCY, PRODUCT_COUNT, product_price
+from demo.seed import FIRST_USER_SUBJECT, SeedReport, seed_database, user_subject
 from tests.services import require_or_skip
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from schema.errors import MASKED_MESSAGE, classify
+from schema.masking import MASKED_MESSAGE, classify
 from tests.factories import make_user
 from tests.services import closed_loopback_port
 from tests.transactional import TransactionalDatabase

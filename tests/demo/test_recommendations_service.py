@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from datasources.db import create_engine
 from datasources.migrate import upgrade_database
-from datasources.seed import DEFAULT_SEED, purchase_history, seed_database
 from datasources.tables import order_lines, orders
 from demo.catalog import build_catalog
 from demo.recommendations import RecommendationsConfig, create_app
+from demo.seed import DEFAULT_SEED, purchase_history, seed_database
 from demo.serve import serving
 
 CONFIG = RecommendationsConfig()

@@ -10,7 +10,7 @@ import pytest
 import strawberry
 from graphql import parse
 
-from gateway.cost import CostModel, operation_cost
+from gateway.demand.cost import CostModel, operation_cost
 from schema import build_schema
 from schema.rate_limit import FREE_TYPES
 

@@ -17,7 +17,7 @@ from auth.key_material import parse_key
 from datasources.migrate import upgrade_database
 from gateway.app import create_app
 from gateway.cli import app as cli
-from gateway.redaction import RedactApiKeys
+from gateway.observability.redaction import RedactApiKeys
 from gateway.settings import Settings, get_settings
 
 

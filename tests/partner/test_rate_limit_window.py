@@ -8,8 +8,9 @@ import time
 import pytest
 
 from auth.principal import Principal, PrincipalKind
-from gateway.cost import CostModel
-from gateway.rate_limit import Budgets, BudgetStatus, SlidingWindow, format_reset_at
+from gateway.demand.budgets import Budgets, SlidingWindow
+from gateway.demand.cost import CostModel
+from schema.budget import BudgetStatus, format_reset_at
 
 ALICE = Principal(PrincipalKind.USER, "alice")
 

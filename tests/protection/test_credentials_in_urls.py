@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from gateway.redaction import RedactApiKeys
+from gateway.observability.redaction import RedactApiKeys
 from tests.protection.conftest import codes
 
 ME = "{ me { id } }"

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from strawberry.extensions import SchemaExtension
-
 from tests.protection.conftest import codes
 
 
-class Crash(SchemaExtension):
-    def on_operation(self):
-        raise RuntimeError("connection to db.internal.example:5432 refused")
-        yield  # pragma: no cover
+async def crash(*_args, **_kwargs):
+    raise RuntimeError("connection to db.internal.example:5432 refused")
 
 
 async def test_a_crash_before_execution_is_masked_as_a_500_with_the_request_id(gateway, caplog):
-    schema = gateway.app.state.resources.schema
-    schema.extensions = (*schema.extensions, Crash)
+    # A step of the pipeline that fails unexpectedly, before anything executes.
+    gateway.app.state.resources.pipeline.demand.charge = crash
 
     with caplog.at_level(logging.ERROR, logger="manifold.errors"):
         response, _ = await gateway.post({"query": "{ me { id } }"})

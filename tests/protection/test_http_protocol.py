@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from strawberry.extensions import SchemaExtension
-
 from tests.bodies import result
 from tests.factories import make_user
 from tests.protection.conftest import codes
@@ -205,18 +203,18 @@ async def test_an_invalid_token_is_still_a_401_for_the_whole_request(gateway):
     assert statements == 0
 
 
-async def test_a_status_set_by_a_schema_extension_through_the_response_is_kept(gateway):
-    """The cost/rate-limit extensions answer 429 this way: context.response carries it."""
+async def test_a_status_set_through_the_context_response_is_kept(gateway):
+    """What an operation sets on context.response (a status, headers) reaches the answer."""
+    pipeline = gateway.app.state.resources.pipeline
+    make_context = pipeline.context
 
-    class TooMany(SchemaExtension):
-        def on_execute(self):
-            response = self.execution_context.context.response
-            response.status_code = 429
-            response.headers["Retry-After"] = "1"
-            yield
+    def too_many(prepared):
+        context = make_context(prepared)
+        context.response.status = 429
+        context.response.headers["Retry-After"] = "1"
+        return context
 
-    schema = gateway.app.state.resources.schema
-    schema.extensions = (*schema.extensions, TooMany)
+    pipeline.context = too_many
     response, _ = await gateway.post({"query": ME})
 
     assert response.status_code == 429

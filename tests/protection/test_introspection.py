@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import get_introspection_query
 
-from auth.scopes import Scope
+from contract.scopes import Scope
 from gateway.settings import Environment
 from tests.bodies import result
 from tests.protection.conftest import codes

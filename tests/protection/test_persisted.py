@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from gateway.persisted import ManifestError, TrustedDocuments
+from gateway.operations.persisted import ManifestError, TrustedDocuments
 from tests.bodies import result
 from tests.protection.conftest import codes
 
@@ -189,25 +189,25 @@ async def test_apollos_manifest_format_is_accepted(gateway_with, tmp_path):
 
 async def test_manifest_documents_are_validated_once_at_start(gateway_with, manifest):
     gateway = await gateway_with(persisted_manifest=manifest, persisted_only=True)
-    caches = gateway.app.state.resources.schema.caches
-    before = caches.validate.cache_info()
+    pipeline = gateway.app.state.resources.pipeline
+    validator = pipeline.validator
+    validated = []
 
+    def counting(document):
+        validated.append(document)
+        return validator(document)
+
+    pipeline.validator = counting
     for _ in range(3):
         await gateway.post({"documentId": "me-v1"})
 
-    after = caches.validate.cache_info()
-    assert (after.hits, after.misses) == (before.hits, before.misses)
+    assert validated == []
 
 
 def test_a_manifest_with_an_invalid_document_refuses_to_load(tmp_path, app):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"bad": "{ me { shoeSize } }"}))
-    schema = app.state.resources.schema
+    validator = app.state.resources.pipeline.validator
 
     with pytest.raises(ManifestError, match="'bad' is invalid"):
-        TrustedDocuments.load(
-            path,
-            validate=lambda document: schema.caches.validate(
-                schema._schema, document, schema.validation_rules
-            ),
-        )
+        TrustedDocuments.load(path, validator=validator)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from gateway.cli import app as cli
-from gateway.schema_check import compare
+from gateway.cli.schema_check import compare
 from schema import build_schema
 
 DIRECTIVE = "directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION\n"

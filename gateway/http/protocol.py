@@ -10,73 +10,26 @@
   over a limit) is a 4xx without ``data``; a result with ``data`` is 200, even with errors.
 * Batches (a JSON array) are off unless ``GATEWAY_BATCH_MAX_OPERATIONS`` allows them.
 
-Request-level problems are ``RequestRejected``: a status, a contract code, a safe message.
+Request-level problems are ``Refused``, the pipeline's own refusal: a status, a contract code,
+a safe message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from starlette.requests import ClientDisconnect, Request
 
-from gateway.csrf import media_type
-from gateway.errors import ErrorCode
-
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-JSON = "application/json"
-
-
-class RequestRejected(Exception):
-    """The request is answered with an error before any operation executes."""
-
-    def __init__(
-        self,
-        status: int,
-        code: ErrorCode,
-        message: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = dict(headers or {})
-
-
-def bad_request(message: str) -> RequestRejected:
-    return RequestRejected(400, ErrorCode.BAD_USER_INPUT, message)
-
-
-@dataclass(slots=True)
-class OperationRequest:
-    """One GraphQL request (a batch holds several)."""
-
-    query: str | None = None
-    variables: dict[str, Any] | None = None
-    operation_name: str | None = None
-    extensions: dict[str, Any] = field(default_factory=dict)
-    document_id: str | None = None
-
-    @property
-    def persisted_hash(self) -> str | None:
-        persisted = self.extensions.get("persistedQuery")
-        if not isinstance(persisted, dict):
-            return None
-        if persisted.get("version", 1) != 1:
-            raise bad_request("Unsupported persisted query version.")
-        sha256 = persisted.get("sha256Hash")
-        if not isinstance(sha256, str) or not sha256:
-            raise bad_request("persistedQuery.sha256Hash must be a non-empty string.")
-        return sha256
+from contract.errors import ErrorCode
+from gateway.http.media_types import JSON, media_type
+from gateway.operations.refusal import Refused, bad_request
+from gateway.operations.request import OperationRequest
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
     """The body, refused with 413 as soon as it is known to exceed ``max_bytes``."""
-    too_large = RequestRejected(
+    too_large = Refused.because(
         413, ErrorCode.BAD_USER_INPUT, f"Request body exceeds the limit of {max_bytes} bytes."
     )
     declared = request.headers.get("content-length")
@@ -151,7 +104,7 @@ async def read_operations(
     if request.method == "GET":
         return [_from_query_string(request)], False
     if media_type(request.headers.get("content-type")) != JSON:
-        raise RequestRejected(
+        raise Refused.because(
             415,
             ErrorCode.BAD_USER_INPUT,
             "Unsupported Content-Type: send application/json.",
@@ -167,20 +120,3 @@ async def read_operations(
     if len(data) > batch_max_operations:
         raise bad_request(f"A batch may hold at most {batch_max_operations} operations.")
     return [_operation(item) for item in data], True
-
-
-def response_media_type(accept: str | None) -> str:
-    """``application/graphql-response+json`` if accepted, before or without application/json."""
-    if not accept:
-        return JSON
-    for part in accept.split(","):
-        essence = media_type(part)
-        if essence == GRAPHQL_RESPONSE:
-            return GRAPHQL_RESPONSE
-        if essence == JSON:
-            return JSON
-    return JSON
-
-
-def error_payload(code: ErrorCode, message: str) -> dict[str, Any]:
-    return {"errors": [{"message": message, "extensions": {"code": code.value}}]}

@@ -17,14 +17,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from graphql import DocumentNode, GraphQLError, parse
+from graphql import GraphQLError, parse
 
 from datasources.cache import Cache
 from datasources.throttled_log import ThrottledWarning
+from gateway.operations.analysis import analyse
+from gateway.operations.documents import Document, Validator
 
 logger = logging.getLogger("manifold.persisted")
 
@@ -68,7 +70,8 @@ class ApqStore:
 class TrustedDocument:
     id: str
     query: str
-    document: DocumentNode
+    #: Parsed, analysed and validated once, at start-up.
+    document: Document
 
 
 class ManifestError(ValueError):
@@ -108,9 +111,7 @@ class TrustedDocuments:
         return self._documents.get(_bare(document_id))
 
     @classmethod
-    def load(
-        cls, path: Path | None, *, validate: Callable[[DocumentNode], list[GraphQLError]]
-    ) -> TrustedDocuments:
+    def load(cls, path: Path | None, *, validator: Validator) -> TrustedDocuments:
         """Read, parse and validate every document once; any failure names its id."""
         if path is None:
             return cls({})
@@ -123,12 +124,12 @@ class TrustedDocuments:
             if not isinstance(query, str) or not query.strip():
                 raise ManifestError(f"persisted document {document_id!r} is not a document")
             try:
-                document = parse(query)
+                document = Document(analyse(parse(query)))
             except GraphQLError as error:
                 raise ManifestError(
                     f"persisted document {document_id!r}: {error.message}"
                 ) from None
-            errors = validate(document)
+            errors = document.validated(validator)
             if errors:
                 raise ManifestError(
                     f"persisted document {document_id!r} is invalid: {errors[0].message}"

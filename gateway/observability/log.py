@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from contextvars import ContextVar
 
-from gateway.redaction import RedactApiKeys
+from gateway.observability.redaction import RedactApiKeys
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from auth.jwks import RemoteJwksSource
 from datasources.migrate import database_revision
-from gateway.resources import Resources
+from gateway.runtime.resources import Resources
 
 CHECK_TIMEOUT_SECONDS = 2.0
 

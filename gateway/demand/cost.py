@@ -53,7 +53,9 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_variable_values
 from graphql.utilities.coerce_input_value import coerce_default_value, coerce_input_literal
 
-__all__ = ["CostModel", "operation_cost"]
+from gateway.operations.analysis import analyse
+
+__all__ = ["CostModel", "operation_cost", "price"]
 
 FIRST_ARGUMENT = "first"
 IDS_ARGUMENT = "ids"
@@ -78,26 +80,47 @@ def operation_cost(
     model: CostModel | None = None,
     ceiling: int | None = None,
 ) -> int:
-    """The cost of the operation ``operation_name`` selects (0 when it names none).
+    """The cost of the operation ``operation_name`` selects (0 when it names none), with raw
+    ``variables`` as a client sends them.
 
     With ``ceiling``, a cost above it may be returned as soon as it is known to be above it:
     the value is then a lower bound of the true cost, still greater than ``ceiling``.
     """
-    model = model or CostModel()
-    operation = _operation(document, operation_name)
+    analysis = analyse(document)
+    operation = analysis.operation(operation_name)
     if operation is None:
         return 0
+    coerced = get_variable_values(
+        schema, operation.node.variable_definitions or (), dict(variables or {})
+    )
+    return price(
+        schema,
+        operation.node,
+        analysis.fragments,
+        # Variables that do not coerce are refused before execution anyway; the estimate then
+        # falls back to argument defaults.
+        None if isinstance(coerced, list) else coerced,
+        model=model,
+        ceiling=ceiling,
+    )
+
+
+def price(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: VariableValues | None,
+    *,
+    model: CostModel | None = None,
+    ceiling: int | None = None,
+) -> int:
+    """The cost of one operation of an analysed document, with its coerced variables: what the
+    pipeline calls, having parsed, analysed and coerced already."""
+    model = model or CostModel()
     root = schema.get_root_type(operation.operation)
     if root is None:
         return 0
-    fragments = {
-        definition.name.value: definition
-        for definition in document.definitions
-        if isinstance(definition, FragmentDefinitionNode)
-    }
-    walker = _Walker(
-        schema, fragments, _coerced(schema, operation, variables or {}), model, ceiling
-    )
+    walker = _Walker(schema, fragments, variables, model, ceiling)
     try:
         cost = walker.selection_set(operation.selection_set, root)
     except _OverCeiling as over:
@@ -105,22 +128,6 @@ def operation_cost(
     if operation.operation is OperationType.MUTATION:
         cost += model.mutation_base
     return cost
-
-
-def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name is None:
-        return operations[0] if len(operations) == 1 else None
-    return next((op for op in operations if op.name is not None and op.name.value == name), None)
-
-
-def _coerced(
-    schema: GraphQLSchema, operation: OperationDefinitionNode, raw: Mapping[str, Any]
-) -> VariableValues | None:
-    """Variables with their defaults applied; None when they do not coerce (execution will
-    refuse them anyway, and the estimate then falls back to argument defaults)."""
-    coerced = get_variable_values(schema, operation.variable_definitions or (), dict(raw))
-    return None if isinstance(coerced, list) else coerced
 
 
 class _OverCeiling(Exception):

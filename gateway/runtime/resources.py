@@ -1,4 +1,4 @@
-"""Everything a running gateway holds open, created in the lifespan and closed with it."""
+"""Everything a running gateway holds, created in the lifespan and closed with it."""
 
 from __future__ import annotations
 
@@ -13,21 +13,25 @@ import httpx
 
 from auth.api_keys import ApiKeys
 from auth.credentials import Authenticator
-from auth.dev_issuer import DEV_ISSUER, DevIssuer
+from auth.dev_issuer import DevIssuer
 from auth.introspection import TokenIntrospector
 from auth.jwks import KeySource, RemoteJwksSource
-from auth.key_material import load_pepper
-from auth.tokens import TokenValidator
 from datasources.cache import Cache, create_cache
-from datasources.db import Database, create_engine
+from datasources.db import Database
 from datasources.loaders import Backends
 from datasources.migrate import head_revision
-from gateway.budget_extension import CostBudgetExtension
-from gateway.cost import CostModel
-from gateway.metrics import Metrics
-from gateway.rate_limit import Budgets
+from gateway.demand.budgets import Budgets
+from gateway.demand.charge import Demand
+from gateway.demand.cost import CostModel
+from gateway.observability.metrics import Metrics
+from gateway.operations.documents import Validator
+from gateway.operations.introspection import ScopedIntrospection
+from gateway.operations.limits import ShapeLimits
+from gateway.operations.persisted import ApqStore, TrustedDocuments
+from gateway.operations.pipeline import OperationPipeline, PersistedPolicy
+from gateway.runtime.upstreams import open_upstreams
+from gateway.runtime.wiring import build_api_keys, build_database, build_identity, identity_client
 from gateway.settings import Settings
-from gateway.upstreams import open_upstreams
 from schema import ManifoldSchema, build_schema
 from schema.rate_limit import FREE_TYPES
 
@@ -47,25 +51,10 @@ class Resources:
     dev_issuer: DevIssuer | None
     api_keys: ApiKeys
     budgets: Budgets | None
+    #: The one pipeline every transport hands its operations to.
+    pipeline: OperationPipeline
     #: The migration this build expects; readiness compares the database against it.
     schema_revision: str
-
-
-def _identity(
-    settings: Settings, client: httpx.AsyncClient
-) -> tuple[KeySource, str, tuple[str, ...], DevIssuer | None]:
-    if settings.uses_dev_issuer:
-        issuer = DevIssuer.load_or_create(settings.data_dir)
-        return issuer.key_source(), DEV_ISSUER, ("RS256",), issuer
-    if settings.oauth_issuer is None or settings.oauth_jwks_url is None:
-        raise RuntimeError("GATEWAY_OAUTH_ISSUER and GATEWAY_OAUTH_JWKS_URL must be set together")
-    source = RemoteJwksSource(
-        client=client,
-        url=settings.oauth_jwks_url,
-        cache_seconds=settings.oauth_jwks_cache_seconds,
-        cooldown_seconds=settings.oauth_jwks_cooldown_seconds,
-    )
-    return source, settings.oauth_issuer, settings.oauth_algorithms, None
 
 
 @asynccontextmanager
@@ -76,14 +65,7 @@ async def open_resources(
     metrics = metrics or Metrics()
     async with AsyncExitStack() as stack:
         if database is None:
-            database = Database(
-                create_engine(
-                    settings.resolved_database_url,
-                    pool_size=settings.database_pool_size,
-                    max_overflow=settings.database_max_overflow,
-                    echo=settings.database_echo,
-                )
-            )
+            database = build_database(settings)
             stack.push_async_callback(database.dispose)
         stack.callback(metrics.datasources.count_statements(database.engine))
 
@@ -94,68 +76,90 @@ async def open_resources(
         upstreams = await stack.enter_async_context(
             open_upstreams(settings, cache=cache, metrics=metrics.datasources, tls=tls)
         )
-
-        http = httpx.AsyncClient(
-            verify=tls,
-            timeout=httpx.Timeout(5.0, connect=2.0),
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=5),
-        )
-        await stack.enter_async_context(http)
-        key_source, issuer, algorithms, dev_issuer = _identity(settings, http)
-        if isinstance(key_source, RemoteJwksSource):
+        http = await stack.enter_async_context(identity_client(settings, verify=tls))
+        identity = build_identity(settings, http)
+        if isinstance(identity.key_source, RemoteJwksSource):
             try:
-                await key_source.refresh()
+                await identity.key_source.refresh()
             except Exception:  # readiness reports it; a cold IdP must not block start-up
                 logger.warning("could not load signing keys at start-up; /readyz will say so")
 
-        validator = TokenValidator(
-            key_source=key_source,
-            issuer=issuer,
-            audience=settings.oauth_audience,
-            algorithms=algorithms,
-            leeway_seconds=settings.oauth_leeway_seconds,
-        )
-        api_keys = ApiKeys(
-            database=database,
-            cache=cache if settings.redis_url else None,  # a per-process cache misses revocations
-            pepper=load_pepper(
-                settings.api_key_pepper.get_secret_value() if settings.api_key_pepper else None,
-                settings.data_dir,
-            ),
-            cache_seconds=settings.api_key_cache_seconds,
-        )
+        api_keys = build_api_keys(settings, database, cache)
         budgets = _budgets(settings)
         if budgets is not None:
             stack.push_async_callback(budgets.close)
+        schema = build_schema(
+            suggestions=settings.field_suggestions_enabled,
+            introspection=settings.introspection_enabled,
+        )
+        backends = Backends(
+            database=database,
+            content=upstreams.content,
+            recommendations=upstreams.recommendations,
+            metrics=metrics.datasources,
+        )
         yield Resources(
             settings=settings,
             metrics=metrics,
-            schema=build_schema(
-                suggestions=settings.field_suggestions_enabled,
-                introspection=settings.introspection_enabled,
-                max_validation_errors=settings.max_validation_errors,
-                # Prices and charges each operation; refused ones never execute.
-                extensions=[CostBudgetExtension],
-            ),
+            schema=schema,
             database=database,
             cache=cache,
-            backends=Backends(
-                database=database,
-                content=upstreams.content,
-                recommendations=upstreams.recommendations,
-                metrics=metrics.datasources,
-            ),
+            backends=backends,
             authenticator=Authenticator(
-                validator=validator,
+                validator=identity.validator(settings),
                 api_keys=api_keys,
                 introspector=_introspector(settings, http, cache),
             ),
-            key_source=key_source,
-            dev_issuer=dev_issuer,
-            schema_revision=head_revision(),
+            key_source=identity.key_source,
+            dev_issuer=identity.dev_issuer,
             api_keys=api_keys,
             budgets=budgets,
+            pipeline=build_pipeline(
+                settings,
+                schema=schema,
+                backends=backends,
+                cache=cache,
+                budgets=budgets,
+                api_keys=api_keys,
+            ),
+            schema_revision=head_revision(),
         )
+
+
+def build_pipeline(
+    settings: Settings,
+    *,
+    schema: ManifoldSchema,
+    backends: Backends,
+    cache: Cache,
+    budgets: Budgets | None,
+    api_keys: ApiKeys | None,
+) -> OperationPipeline:
+    validator = Validator(
+        schema._schema,
+        schema.validation_rules,
+        max_errors=settings.max_validation_errors,
+        suggestions=settings.field_suggestions_enabled,
+    )
+    return OperationPipeline(
+        schema=schema,
+        backends=backends,
+        shape_limits=ShapeLimits.from_settings(settings),
+        validator=validator,
+        # Parsed and validated once, here: a manifest with an invalid document refuses to start.
+        trusted=TrustedDocuments.load(settings.persisted_manifest, validator=validator),
+        apq=ApqStore(cache, ttl_seconds=settings.apq_ttl_seconds) if settings.apq_enabled else None,
+        introspection=(
+            ScopedIntrospection(schema, max_errors=settings.max_validation_errors)
+            if settings.introspection_enabled and settings.introspection_by_scope
+            else None
+        ),
+        demand=Demand(budgets),
+        persisted=PersistedPolicy(
+            only=settings.persisted_only, bypass_scope=settings.persisted_bypass_scope
+        ),
+        api_keys=api_keys,
+    )
 
 
 def _budgets(settings: Settings) -> Budgets | None:

@@ -17,8 +17,8 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.log import request_id_var
-from gateway.metrics import Metrics
+from gateway.observability.log import request_id_var
+from gateway.observability.metrics import Metrics
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _API_KEY_MARK = "mfk_"

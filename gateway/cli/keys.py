@@ -1,11 +1,7 @@
 """``gateway keys create|list|revoke``: partner API keys from the command line.
 
-Uses the same ``ApiKeys`` service as the admin mutations, with the gateway's database, shared
-cache (so a revocation reaches running gateways at once) and pepper.
-
-Also home of ``settings_or_exit``, which every ``gateway`` command that reads settings uses:
-a refused configuration is one line naming what is wrong (never a value, since values may be
-secrets) and exit status 2, not a traceback.
+Uses the same ``ApiKeys`` service as the admin mutations, built by the same wiring, with the
+gateway's database, shared cache (so a revocation reaches running gateways at once) and pepper.
 """
 
 from __future__ import annotations
@@ -17,16 +13,14 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 
 from auth.api_keys import ApiKeys, CreatedApiKey
-from auth.key_material import load_pepper
+from contract.errors import GatewayError
 from datasources.api_keys import ApiKeyRecord
 from datasources.cache import create_cache
-from datasources.db import Database, create_engine
-from gateway.errors import GatewayError
-from gateway.settings import Settings, get_settings
+from gateway.cli.common import command_database, fail, settings_or_exit
+from gateway.runtime.wiring import build_api_keys
+from gateway.settings import Settings
 from resolvers.api_keys import expiry_from
 
 keys_app = typer.Typer(help="Partner API keys.", no_args_is_help=True)
@@ -34,49 +28,12 @@ keys_app = typer.Typer(help="Partner API keys.", no_args_is_help=True)
 
 @asynccontextmanager
 async def _service(settings: Settings) -> AsyncIterator[ApiKeys]:
-    database = Database(create_engine(settings.resolved_database_url))
     cache = create_cache(settings.redis_url, prefix=settings.redis_prefix)
     try:
-        pepper = settings.api_key_pepper.get_secret_value() if settings.api_key_pepper else None
-        yield ApiKeys(
-            database=database,
-            cache=cache if settings.redis_url else None,
-            pepper=load_pepper(pepper, settings.data_dir),
-            cache_seconds=settings.api_key_cache_seconds,
-        )
+        async with command_database(settings) as database:
+            yield build_api_keys(settings, database, cache)
     finally:
         await cache.close()
-        await database.dispose()
-
-
-#: Exit status for a configuration or usage problem (1 is for a refused operation).
-EXIT_USAGE = 2
-_VALUE_ERROR_PREFIX = "Value error, "
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    return typer.Exit(code=code)
-
-
-def settings_problem(error: ValidationError | SettingsError) -> str:
-    """What is wrong with the configuration, on one line, without any value it holds."""
-    if isinstance(error, SettingsError):
-        return f"invalid settings: {error}"
-    problems = []
-    for item in error.errors(include_url=False, include_input=False, include_context=False):
-        message = item["msg"].removeprefix(_VALUE_ERROR_PREFIX)
-        where = "_".join(str(part) for part in item["loc"]).upper()
-        problems.append(f"GATEWAY_{where}: {message}" if where else message)
-    return "; ".join(problems)
-
-
-def settings_or_exit() -> Settings:
-    """The process's settings, or exit 2 with the one-line reason they are refused."""
-    try:
-        return get_settings()
-    except (ValidationError, SettingsError) as error:
-        raise _fail(settings_problem(error), code=EXIT_USAGE) from None
 
 
 def _when(moment: datetime | None) -> str:
@@ -111,7 +68,7 @@ def create(
     try:
         created = asyncio.run(run())
     except GatewayError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     record = created.record
     typer.echo(created.key)
     typer.echo(
@@ -177,5 +134,5 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key id (after mfk_)."
 
     record = asyncio.run(run())
     if record is None:
-        raise _fail(f"no API key with id {key_id!r}")
+        raise fail(f"no API key with id {key_id!r}")
     typer.echo(f"revoked {record.key_id} at {_when(record.revoked_at)}")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
-from contextlib import ExitStack, asynccontextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -17,17 +16,18 @@ from sqlalchemy.exc import DBAPIError
 
 from auth.dev_issuer import DevIssuer
 from auth.durations import parse_duration
-from auth.scopes import READ_SCOPES, Scope
-from datasources.db import Database, create_engine
+from contract.scopes import READ_SCOPES, Scope
+from datasources.db import Database
 from datasources.migrate import upgrade_database
-from datasources.seed import SeedReport, seed_database
 from datasources.tables import users
 from demo import content, recommendations
+from demo.seed import SeedReport, seed_database
 from demo.serve import serving
-from gateway.keys_cli import EXIT_USAGE, keys_app, settings_or_exit
-from gateway.log import configure_logging
-from gateway.redaction import uvicorn_log_config
-from gateway.schema_check import InvalidSchema, compare
+from gateway.cli.common import EXIT_USAGE, command_database, fail, settings_or_exit
+from gateway.cli.keys import keys_app
+from gateway.cli.schema_check import InvalidSchema, compare
+from gateway.observability.log import configure_logging
+from gateway.observability.redaction import uvicorn_log_config
 from gateway.settings import Settings, get_settings
 from schema import build_schema
 
@@ -45,11 +45,6 @@ app.add_typer(keys_app, name="keys")
 
 DEMO_USERS = 200
 DEMO_ORDERS_PER_USER = 5
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    return typer.Exit(code=code)
 
 
 def _serve(host: str, port: int, workers: int) -> None:
@@ -102,18 +97,8 @@ def seed_summary(report: SeedReport) -> str:
     )
 
 
-@asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[Database]:
-    """One engine for the whole command, disposed when it is done."""
-    database = Database(create_engine(settings.resolved_database_url))
-    try:
-        yield database
-    finally:
-        await database.dispose()
-
-
 async def _seed(settings: Settings, users_count: int, orders_per_user: int) -> SeedReport:
-    async with _database(settings) as database:
+    async with command_database(settings) as database:
         return await seed_database(
             database.engine, users=users_count, orders_per_user=orders_per_user
         )
@@ -131,13 +116,13 @@ async def _find_subject(database: Database, user: str) -> str | None:
 
 
 async def _subject_for(settings: Settings, user: str) -> str | None:
-    async with _database(settings) as database:
+    async with command_database(settings) as database:
         return await _find_subject(database, user)
 
 
 def _mint(settings: Settings, subject: str, scopes: list[str], ttl_seconds: int) -> str:
     if not settings.uses_dev_issuer:
-        raise _fail(
+        raise fail(
             "tokens can only be minted by the development issuer (dev, no GATEWAY_OAUTH_ISSUER)"
         )
     issuer = DevIssuer.load_or_create(settings.data_dir)
@@ -159,14 +144,14 @@ def token(
     scopes = scope.split()
     unknown = sorted(set(scopes) - {str(known) for known in Scope})
     if unknown:
-        raise _fail(f"unknown scope(s): {', '.join(unknown)}")
+        raise fail(f"unknown scope(s): {', '.join(unknown)}")
     try:
         ttl_seconds = parse_duration(ttl)
     except ValueError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     subject = asyncio.run(_subject_for(settings, user))
     if subject is None:
-        raise _fail(f"no user with id or email {user!r}")
+        raise fail(f"no user with id or email {user!r}")
     typer.echo(_mint(settings, subject, scopes, ttl_seconds))
 
 
@@ -178,10 +163,10 @@ def demo(
     """Migrate, seed on first start, print a ready token, and serve with GraphiQL."""
     settings = settings_or_exit()
     if settings.is_prod:
-        raise _fail("the demo runs only with GATEWAY_ENV=dev")
+        raise fail("the demo runs only with GATEWAY_ENV=dev")
     subject = asyncio.run(_prepare_demo(settings))
     if subject is None:
-        raise _fail("the demo database has no user 1")
+        raise fail("the demo database has no user 1")
     access_token = _mint(settings, subject, list(READ_SCOPES), 12 * 3600)
     with ExitStack() as upstreams:
         content_url, recommendations_url = _demo_upstreams(settings, upstreams)
@@ -225,7 +210,7 @@ def _demo_upstreams(settings: Settings, stack: ExitStack) -> tuple[str, str]:
 async def _prepare_demo(settings: Settings) -> str | None:
     """Migrate, seed an empty database, and return user 1's subject, on one engine."""
     await upgrade_database(settings.resolved_database_url)
-    async with _database(settings) as database:
+    async with command_database(settings) as database:
         async with database.connect() as connection:
             count = (await connection.execute(select(func.count()).select_from(users))).scalar_one()
         if count == 0:
@@ -252,12 +237,12 @@ def schema_check(
         old_sdl = old.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-        raise _fail(f"cannot read {old}: {reason}", code=EXIT_USAGE) from None
+        raise fail(f"cannot read {old}: {reason}", code=EXIT_USAGE) from None
     try:
         changes = compare(old_sdl, build_schema().as_str())
     except InvalidSchema as error:
         which = old.name if error.which == "old" else "this build's schema"
-        raise _fail(f"{which} is not a valid schema: {error.message}", code=EXIT_USAGE) from None
+        raise fail(f"{which} is not a valid schema: {error.message}", code=EXIT_USAGE) from None
     typer.echo(changes.report())
     if changes.is_breaking:
         raise typer.Exit(code=1)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from gateway.http.media_types import media_type
+
 PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
 SIMPLE_CONTENT_TYPES = frozenset(
     {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
@@ -23,13 +25,6 @@ MESSAGE = (
     "Send a Content-Type other than application/x-www-form-urlencoded, multipart/form-data "
     "or text/plain, or a non-empty apollo-require-preflight or x-apollo-operation-name header."
 )
-
-
-def media_type(content_type: str | None) -> str | None:
-    """The essence of a Content-Type (``application/json; charset=utf-8`` → application/json)."""
-    if content_type is None:
-        return None
-    return content_type.split(";", 1)[0].strip().lower()
 
 
 def could_be_cross_site(headers: Mapping[str, str]) -> bool:

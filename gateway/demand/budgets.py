@@ -16,8 +16,6 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import ClassVar
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage
@@ -30,65 +28,12 @@ from auth.principal import Principal, PrincipalKind
 from datasources.backoff import Backoff, StoreUnavailableError
 from datasources.cache import REDIS_TIMEOUT_SECONDS
 from datasources.throttled_log import ThrottledWarning
-from gateway.cost import CostModel
-from gateway.errors import ErrorCode, GatewayError
+from gateway.demand.cost import CostModel
+from schema.budget import BudgetStatus
 
 logger = logging.getLogger("manifold.rate_limit")
 
-__all__ = [
-    "BudgetStatus",
-    "Budgets",
-    "CostTooHighError",
-    "RateLimitedError",
-    "budget_identity",
-    "format_reset_at",
-    "reset_moment",
-]
-
-#: How far past a whole second ``reset_at`` may land and still read as that second: the window
-#: arithmetic (Redis TTLs in ms, float seconds) overshoots by a little, which is noise.
-_RESET_NOISE_SECONDS = 0.01
-
-
-def reset_moment(reset_at: float) -> datetime:
-    """``reset_at`` as clients see it: a whole UTC second, rounded up (a client waiting until
-    then finds the window over) unless it is only timer noise past a whole second."""
-    return datetime.fromtimestamp(math.ceil(reset_at - _RESET_NOISE_SECONDS), UTC)
-
-
-def format_reset_at(reset_at: float) -> str:
-    """ISO 8601 in UTC with ``Z`` and whole seconds: ``2026-11-23T22:00:00Z``."""
-    return reset_moment(reset_at).isoformat().replace("+00:00", "Z")
-
-
-class CostTooHighError(GatewayError):
-    """The operation's estimated cost exceeds what one operation (or the caller's budget) allows."""
-
-    code: ClassVar[ErrorCode] = ErrorCode.COST_ESTIMATED_TOO_EXPENSIVE
-
-
-class RateLimitedError(GatewayError):
-    """The caller's budget for this window cannot pay for the operation."""
-
-    code: ClassVar[ErrorCode] = ErrorCode.RATE_LIMITED
-
-
-@dataclass(frozen=True, slots=True)
-class BudgetStatus:
-    """One operation's charge, and the budget left after it."""
-
-    cost: int
-    limit: int
-    remaining: int
-    reset_at: float  # epoch seconds when points next come back
-    allowed: bool
-    #: For a refused charge: seconds until the budget can pay for it (``Retry-After``).
-    retry_after: float = 0.0
-
-    def reset_in(self, now: float | None = None) -> int:
-        """Whole seconds until ``reset_at`` (at least 1 when anything is spent)."""
-        seconds = math.ceil(self.reset_at - (time.time() if now is None else now))
-        return max(1 if self.remaining < self.limit else 0, seconds)
+__all__ = ["Budgets", "SlidingWindow", "budget_identity"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,15 @@ without pulling in the web stack::
     ├── ForbiddenError                FORBIDDEN
     ├── BadUserInputError             BAD_USER_INPUT
     ├── NotFoundError                 NOT_FOUND
+    ├── CostTooHighError              COST_ESTIMATED_TOO_EXPENSIVE
+    ├── RateLimitedError              RATE_LIMITED
     └── UpstreamError                 UPSTREAM_UNAVAILABLE
+        │   datasources add: CircuitOpenError, MalformedContentError, ResponseTooLargeError
         └── UpstreamTimeoutError      UPSTREAM_TIMEOUT
+
+Codes raised by the gateway before any of these could be (parse, validation and shape limits,
+persisted operations, introspection) are refusals of the operation pipeline, which carry their
+``ErrorCode`` with an HTTP status (``gateway.operations.refusal``).
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ class ErrorCode(StrEnum):
     MAX_TOKENS_LIMIT = "MAX_TOKENS_LIMIT"
     MAX_ROOT_FIELDS_LIMIT = "MAX_ROOT_FIELDS_LIMIT"
     MAX_DIRECTIVES_LIMIT = "MAX_DIRECTIVES_LIMIT"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    IDEMPOTENCY_KEY_IN_USE = "IDEMPOTENCY_KEY_IN_USE"
     COST_ESTIMATED_TOO_EXPENSIVE = "COST_ESTIMATED_TOO_EXPENSIVE"
     RATE_LIMITED = "RATE_LIMITED"
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
@@ -76,6 +85,18 @@ class NotFoundError(GatewayError):
     """The object does not exist, or the caller may not know that it does."""
 
     code = ErrorCode.NOT_FOUND
+
+
+class CostTooHighError(GatewayError):
+    """The operation's estimated cost exceeds what one operation (or the caller's budget) allows."""
+
+    code = ErrorCode.COST_ESTIMATED_TOO_EXPENSIVE
+
+
+class RateLimitedError(GatewayError):
+    """The caller's budget for this window cannot pay for the operation."""
+
+    code = ErrorCode.RATE_LIMITED
 
 
 class UpstreamError(GatewayError):

@@ -1,8 +1,7 @@
 """Turns every error of a result into one the client can act on, or masks it.
 
-Applied by the protocol layer to the finished result rather than by a schema extension's
-``on_operation`` hook: with Strawberry's ``ParserCache`` installed, that hook never resumes for
-a document that fails to parse, so a syntax error would escape without its code.
+Applied by the operation pipeline to every finished result and refusal, whatever the transport,
+so a resolver crash reads the same over HTTP and WebSocket.
 
 Errors carrying a contract code pass through with ``extensions.code``; documents that never
 executed get ``GRAPHQL_PARSE_FAILED`` / ``GRAPHQL_VALIDATION_FAILED``; anything else is an
@@ -18,7 +17,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.relay.types import GlobalIDValueError
 
-from gateway.errors import ErrorCode, GatewayError
+from contract.errors import ErrorCode, GatewayError
 
 logger = logging.getLogger("manifold.errors")
 
@@ -85,3 +84,15 @@ def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
 
 def classify_all(errors: list[GraphQLError], request_id: str | None) -> list[GraphQLError]:
     return [classify(error, request_id) for error in errors]
+
+
+def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:
+    """Log only unexpected failures, with their traceback; client errors are not crashes."""
+    for error in errors:
+        if is_unexpected(error):
+            logger.error(
+                "unexpected error resolving %s",
+                ".".join(str(part) for part in error.path or ()) or "operation",
+                exc_info=error.original_error or error,
+                extra={"request_id": request_id},
+            )

@@ -1,0 +1,57 @@
+"""What every ``gateway`` command shares: refusing bad settings in one line, failing cleanly.
+
+A refused configuration is one line naming what is wrong (never a value, since values may be
+secrets) and exit status 2, not a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
+from datasources.db import Database
+from gateway.runtime.wiring import build_database
+from gateway.settings import Settings, get_settings
+
+#: Exit status for a configuration or usage problem (1 is for a refused operation).
+EXIT_USAGE = 2
+_VALUE_ERROR_PREFIX = "Value error, "
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code=code)
+
+
+def settings_problem(error: ValidationError | SettingsError) -> str:
+    """What is wrong with the configuration, on one line, without any value it holds."""
+    if isinstance(error, SettingsError):
+        return f"invalid settings: {error}"
+    problems = []
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        message = item["msg"].removeprefix(_VALUE_ERROR_PREFIX)
+        where = "_".join(str(part) for part in item["loc"]).upper()
+        problems.append(f"GATEWAY_{where}: {message}" if where else message)
+    return "; ".join(problems)
+
+
+def settings_or_exit() -> Settings:
+    """The process's settings, or exit 2 with the one-line reason they are refused."""
+    try:
+        return get_settings()
+    except (ValidationError, SettingsError) as error:
+        raise fail(settings_problem(error), code=EXIT_USAGE) from None
+
+
+@asynccontextmanager
+async def command_database(settings: Settings) -> AsyncIterator[Database]:
+    """One small engine for the whole command, disposed when it is done."""
+    database = build_database(settings, pooled=False)
+    try:
+        yield database
+    finally:
+        await database.dispose()

@@ -1,0 +1,92 @@
+"""Parsed documents, cached by their text, with everything the pipeline learns about them.
+
+A client sends the same few documents again and again, so parsing (with the token limit), the
+analysis (``analysis``) and validation happen once per distinct text: the entry keeps all three,
+and a document seen before costs one dictionary lookup. The cache is bounded, so a stream of
+unique junk cannot grow memory, and a document that fails to parse is not kept at all.
+
+Validation is cached on the entry rather than in a cache keyed by the document, because hashing
+a graphql-core AST walks the whole tree.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
+
+from gateway.operations import limits
+from gateway.operations.analysis import DocumentAnalysis, analyse
+
+#: Documents kept after parsing; bounded so unique junk cannot grow memory.
+DOCUMENT_CACHE_SIZE = 1024
+
+
+class Document:
+    """One parsed document: its analysis, and its validation once someone asked for it."""
+
+    __slots__ = ("_errors", "analysis", "over_tokens")
+
+    def __init__(self, analysis: DocumentAnalysis, *, over_tokens: bool = False) -> None:
+        self.analysis = analysis
+        #: Parsed past the token limit in measure mode: the limit check logs it every time.
+        self.over_tokens = over_tokens
+        self._errors: list[GraphQLError] | None = None
+
+    @property
+    def node(self) -> DocumentNode:
+        return self.analysis.document
+
+    def validated(self, validator: Validator) -> list[GraphQLError]:
+        if self._errors is None:
+            self._errors = validator(self.node)
+        return self._errors
+
+
+class Validator:
+    """Validation against one schema with its rules, its error cap and its suggestion policy."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        rules: Sequence[type[ASTValidationRule]],
+        *,
+        max_errors: int,
+        suggestions: bool,
+    ) -> None:
+        self.schema = schema
+        self.rules = tuple(rules)
+        self.max_errors = max_errors
+        self.hide_suggestions = not suggestions
+
+    def __call__(self, document: DocumentNode) -> list[GraphQLError]:
+        return validate(
+            self.schema,
+            document,
+            self.rules,
+            max_errors=self.max_errors,
+            hide_suggestions=self.hide_suggestions,
+        )
+
+
+class DocumentCache:
+    def __init__(
+        self, shape_limits: limits.ShapeLimits, *, size: int = DOCUMENT_CACHE_SIZE
+    ) -> None:
+        self._limits = shape_limits
+        self._size = size
+        self._entries: OrderedDict[str, Document] = OrderedDict()
+
+    def parse(self, query: str) -> Document:
+        """The document for ``query``; raises ``GraphQLSyntaxError`` (the token limit included)."""
+        entry = self._entries.get(query)
+        if entry is not None:
+            self._entries.move_to_end(query)
+            return entry
+        node, over_tokens = limits.parse_limited(query, self._limits)
+        entry = Document(analyse(node), over_tokens=over_tokens)
+        self._entries[query] = entry
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return entry

@@ -1,0 +1,2 @@
+"""What a running gateway process holds open: built from settings in the lifespan, closed
+with it."""
