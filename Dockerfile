@@ -8,6 +8,7 @@ COPY schema ./schema
 COPY resolvers ./resolvers
 COPY datasources ./datasources
 COPY auth ./auth
+COPY contract ./contract
 COPY demo ./demo
 COPY migrations ./migrations
 COPY bench ./bench

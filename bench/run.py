@@ -113,9 +113,7 @@ async def run(options: Options, on_ready: Callable[[], None] | None = None) -> R
                 if options.redis_url:
                     settings["GATEWAY_REDIS_URL"] = options.redis_url
                 _progress("starting the gateway")
-                async with gateway_server(
-                    settings, data_dir / "gateway.observability.log"
-                ) as server:
+                async with gateway_server(settings, data_dir / "gateway.log") as server:
                     if on_ready is not None:
                         on_ready()
                     reports = await _measure(server, issuer, options)

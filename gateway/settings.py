@@ -55,144 +55,309 @@ class Settings(BaseSettings):
         hide_input_in_errors=True,  # a refusal must not print the database password or pepper
     )
 
-    env: Environment = Environment.DEV
-    data_dir: Path = Path(".data")
+    env: Environment = Field(
+        default=Environment.DEV,
+        description="`dev` or `prod`. `prod` refuses to start without PostgreSQL, Redis, an "
+        "issuer with an https JWKS URL and a strong API key pepper, or with a placeholder "
+        "database password or a placeholder or short (under 16 characters) secret; it turns "
+        "GraphiQL, introspection and field suggestions off unless asked, and never activates "
+        "the development issuer.",
+    )
+    data_dir: Path = Field(
+        default=Path(".data"),
+        description="Where the embedded SQLite file (`manifold.sqlite3`), the development "
+        "issuer's key (`dev-issuer-key.json`) and the development API key pepper "
+        "(`api-key-pepper`) live.",
+    )
 
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy async URL, e.g. postgresql+asyncpg://user@host/db. "
-        "Unset: an embedded SQLite file under data_dir.",
+        description="SQLAlchemy async URL, e.g. "
+        "`postgresql+asyncpg://user:pass@host:5432/manifold`. Unset: an embedded SQLite file, "
+        "`manifold.sqlite3` under `GATEWAY_DATA_DIR`. Required (PostgreSQL) in prod.",
     )
-    database_pool_size: int = Field(default=10, ge=1)
-    database_max_overflow: int = Field(default=10, ge=0)
-    database_echo: bool = False
+    database_pool_size: int = Field(
+        default=10, ge=1, description="PostgreSQL connections kept in the pool, per process."
+    )
+    database_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="PostgreSQL connections the pool may open beyond its size, per process.",
+    )
+    database_echo: bool = Field(
+        default=False,
+        description="Log every SQL statement (parameters stay hidden); for debugging only.",
+    )
 
     redis_url: str | None = Field(
-        default=None, description="redis://host:port/db. Unset: an in-process cache."
+        default=None,
+        description="`redis://host:6379/0`. Unset: an in-process cache. Required in prod.",
     )
     redis_prefix: str = Field(
-        default="manifold:", description="Prefix of every key, so gateways can share a Redis."
+        default="manifold:",
+        description="Prefix of every Redis key, so deployments can share a Redis.",
     )
 
     oauth_issuer: str | None = Field(
-        default=None, description="Expected `iss`. Unset in dev: the local development issuer."
+        default=None,
+        description="Expected `iss` of access tokens. Unset in dev: the local development "
+        "issuer signs tokens. Required in prod.",
     )
-    oauth_audience: str = "manifold"
-    oauth_jwks_url: str | None = None
-    oauth_algorithms: tuple[str, ...] = (
-        "RS256",
-        "RS384",
-        "RS512",
-        "PS256",
-        "ES256",
-        "ES384",
-        "Ed25519",
+    oauth_audience: str = Field(default="manifold", description="Expected `aud`.")
+    oauth_jwks_url: str | None = Field(
+        default=None, description="The identity provider's JWKS URL; https, and required, in prod."
     )
-    oauth_leeway_seconds: int = Field(default=30, ge=0, le=300)
-    oauth_jwks_cooldown_seconds: float = Field(default=30.0, ge=0)
-    oauth_jwks_cache_seconds: float = Field(default=3600.0, gt=0)
+    oauth_algorithms: tuple[str, ...] = Field(
+        default=(
+            "RS256",
+            "RS384",
+            "RS512",
+            "PS256",
+            "ES256",
+            "ES384",
+            "Ed25519",
+        ),
+        description="Accepted signature algorithms (JSON list). Asymmetric only: `none` and "
+        "`HS*` are refused outright.",
+    )
+    oauth_leeway_seconds: int = Field(
+        default=30, ge=0, le=300, description="Clock skew allowed for `exp`, `nbf` and `iat`."
+    )
+    oauth_jwks_cooldown_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Minimum time between JWKS refetches triggered by unknown `kid`s.",
+    )
+    oauth_jwks_cache_seconds: float = Field(
+        default=3600.0, gt=0, description="How long a fetched JWKS is trusted."
+    )
 
     api_key_pepper: SecretStr | None = Field(
         default=None,
-        description="Server-side pepper for hashing partner API key secrets; in prod at least "
-        f"{PEPPER_MIN_LENGTH} characters, {PEPPER_MIN_DISTINCT} of them distinct.",
+        description="Server secret for partner API keys: only an HMAC-SHA256 of each key's "
+        "secret under it is stored, so changing it invalidates every key. Unset in dev: a "
+        "random one kept in `api-key-pepper` under `GATEWAY_DATA_DIR` (mode 0600, written "
+        f"atomically). Required in prod: at least {PEPPER_MIN_LENGTH} characters, "
+        f"{PEPPER_MIN_DISTINCT} of them distinct (e.g. "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`).",
     )
     api_key_cache_seconds: float = Field(
-        default=60.0, gt=0, description="How long a key lookup stays in the shared cache."
+        default=60.0,
+        gt=0,
+        description="How long a key lookup stays in Redis (revocations are immediate "
+        "regardless; without Redis, lookups are not cached).",
     )
 
-    rate_limit_enabled: bool = True
+    rate_limit_enabled: bool = Field(default=True, description="Cost budgets on or off.")
     rate_limit_budget: int = Field(
         default=10_000,
         ge=1,
-        description="Cost points per window per principal (keys may override).",
+        description="Cost points per window per principal (a key's own budget overrides it).",
     )
-    rate_limit_window_seconds: int = Field(default=3600, ge=1)
+    rate_limit_window_seconds: int = Field(
+        default=3600, ge=1, description="The budget's sliding window."
+    )
     cost_max_per_operation: int = Field(
-        default=5_000, ge=1, description="Operations estimated above this are refused unexecuted."
+        default=5_000,
+        ge=1,
+        description="Operations estimated above this are refused unexecuted "
+        "(COST_ESTIMATED_TOO_EXPENSIVE).",
     )
     cost_default_first: int = Field(
-        default=20, ge=1, description="`first` assumed for a list argument without a default."
+        default=20,
+        ge=1,
+        description="`first` assumed when a list argument is absent and has no schema default.",
     )
-    cost_mutation_base: int = Field(default=10, ge=0)
+    cost_mutation_base: int = Field(
+        default=10, ge=0, description="A mutation's base cost, added to its selection's."
+    )
 
     oauth_introspection_url: str | None = Field(
-        default=None, description="RFC 7662 endpoint for opaque (non-JWT) bearer tokens."
+        default=None,
+        description="RFC 7662 endpoint for opaque (non-JWT) bearer tokens; https in prod. "
+        "Unset: an opaque bearer token is a 401.",
     )
-    oauth_client_id: str | None = None
-    oauth_client_secret: SecretStr | None = None
-    oauth_introspection_cache_seconds: float = Field(default=60.0, ge=0)
+    oauth_client_id: str | None = Field(
+        default=None,
+        description="The gateway's client id at the introspection endpoint (HTTP Basic).",
+    )
+    oauth_client_secret: SecretStr | None = Field(
+        default=None, description="The gateway's client secret at the introspection endpoint."
+    )
+    oauth_introspection_cache_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="Cap on caching an active introspection answer (never past the token's `exp`).",
+    )
 
-    graphiql: bool | None = Field(default=None, description="Unset: on in dev, off in prod.")
-    introspection: bool | None = Field(default=None, description="Unset: on in dev, off in prod.")
+    graphiql: bool | None = Field(
+        default=None,
+        description="GraphiQL for browsers at /graphql. Unset: on in dev, off in prod.",
+    )
+    introspection: bool | None = Field(
+        default=None,
+        description="Answer `__schema` and `__type` (else INTROSPECTION_DISABLED). Unset: on in "
+        "dev, off in prod.",
+    )
     field_suggestions: bool | None = Field(
         default=None, description='"Did you mean …" hints. Unset: on in dev, off in prod.'
     )
 
-    # Request protection (README "Security"); defaults from graphql-armor and Apollo Router.
-    max_body_bytes: int = Field(default=2_000_000, ge=1, description="Larger bodies get 413.")
+    # Request protection (docs/security.md); defaults from graphql-armor and Apollo Router.
+    max_body_bytes: int = Field(
+        default=2_000_000,
+        ge=1,
+        description="Larger request bodies get 413, checked on Content-Length before reading "
+        "and while streaming.",
+    )
     csrf_prevention: bool = Field(
-        default=True, description="Refuse operations a browser could send cross-site unflighted."
+        default=True,
+        description="Refuse operations a browser could send cross-site without a preflight, "
+        "unless they carry an `apollo-require-preflight` or `x-apollo-operation-name` header.",
     )
     cors_origins: tuple[str, ...] = Field(
-        default=(), description="Origins allowed to call /graphql from a browser (JSON list)."
+        default=(), description="Browser origins allowed to call /graphql (JSON list)."
     )
-    max_depth: int = Field(default=10, ge=1)
-    max_aliases: int = Field(default=15, ge=0)
-    max_tokens: int = Field(default=1000, ge=1)
-    max_directives: int = Field(default=50, ge=0)
-    max_root_fields: int = Field(default=20, ge=1)
-    max_validation_errors: int = Field(default=20, ge=1)
-    limits_mode: LimitsMode = LimitsMode.ENFORCE
-    batch_max_operations: int = Field(default=0, ge=0, description="0: batching off.")
-    apq_enabled: bool = True
-    apq_ttl_seconds: float = Field(default=86_400.0, gt=0)
+    max_depth: int = Field(
+        default=10,
+        ge=1,
+        description="Deepest field nesting, through fragments; introspection fields are "
+        "exempt (MAX_DEPTH_LIMIT).",
+    )
+    max_aliases: int = Field(
+        default=15,
+        ge=0,
+        description="Most aliases, counted through fragments once per spread (MAX_ALIASES_LIMIT).",
+    )
+    max_tokens: int = Field(
+        default=1000,
+        ge=1,
+        description="Most tokens in a document; the parser stops there (MAX_TOKENS_LIMIT).",
+    )
+    max_directives: int = Field(
+        default=50, ge=0, description="Most directives, through fragments (MAX_DIRECTIVES_LIMIT)."
+    )
+    max_root_fields: int = Field(
+        default=20,
+        ge=1,
+        description="Most root fields per operation, through fragments (MAX_ROOT_FIELDS_LIMIT).",
+    )
+    max_validation_errors: int = Field(
+        default=20,
+        ge=1,
+        description='Validation stops after this many errors ("Too many validation errors").',
+    )
+    limits_mode: LimitsMode = Field(
+        default=LimitsMode.ENFORCE,
+        description="`enforce` refuses documents over a shape limit (depth, aliases, tokens, "
+        "directives, root fields); `measure` logs each violation (logger `manifold.limits`) "
+        "and refuses nothing, to roll out a tighter limit.",
+    )
+    batch_max_operations: int = Field(
+        default=0,
+        ge=0,
+        description="Most operations in one batch (a JSON array of operations); 0: batching off.",
+    )
+    apq_enabled: bool = Field(
+        default=True, description="Automatic persisted queries (Apollo's APQ protocol)."
+    )
+    apq_ttl_seconds: float = Field(
+        default=86_400.0, gt=0, description="How long a registered APQ query is kept."
+    )
     persisted_manifest: Path | None = Field(
-        default=None, description="Trusted documents: JSON id -> document, or Apollo's manifest."
+        default=None,
+        description='Trusted documents: a JSON object `{"<id>": "<document>"}` or Apollo\'s '
+        "persisted-query manifest, read and validated once at start.",
     )
     persisted_only: bool = Field(
         default=False, description="Refuse documents not in the manifest (OPERATION_NOT_ALLOWED)."
     )
     persisted_bypass_scope: str = Field(
-        default="operations:any", description="Holders may send any document in persisted-only."
+        default="operations:any",
+        description="Callers holding this scope may send any document in persisted-only mode.",
     )
     introspection_by_scope: bool = Field(
         default=True, description="Introspection shows only what the caller's scopes allow."
     )
 
     content_url: str | None = Field(
-        default=None, description="Base URL of the content service; unset: content is unavailable."
+        default=None,
+        description="Base URL of the content service. Unset: its fields fail with "
+        "UPSTREAM_UNAVAILABLE (`make run` starts the sample service).",
     )
     recommendations_url: str | None = Field(
-        default=None, description="Base URL of the recommendations service."
+        default=None,
+        description="Base URL of the recommendations service. Unset: its fields fail with "
+        "UPSTREAM_UNAVAILABLE (`make run` starts the sample service).",
     )
     request_timeout_seconds: float = Field(
         default=10.0,
         gt=0,
-        description="Deadline of one GraphQL request: backend calls past it fail with "
+        description="Deadline of one HTTP request, a whole batch included: every backend call "
+        "gets at most what is left of it; past it, the fields still waiting fail with "
         "UPSTREAM_TIMEOUT and everything already resolved is served.",
     )
-    content_timeout_seconds: float = Field(default=2.0, gt=0, description="Read timeout.")
-    recommendations_timeout_seconds: float = Field(default=1.0, gt=0, description="Read timeout.")
-    upstream_connect_timeout_seconds: float = Field(default=1.0, gt=0)
-    upstream_pool_timeout_seconds: float = Field(default=1.0, gt=0)
-    upstream_max_connections: int = Field(default=50, ge=1)
-    upstream_max_keepalive_connections: int = Field(default=20, ge=0)
-    upstream_max_batch_size: int = Field(default=100, ge=1, description="Ids per upstream call.")
-    upstream_max_response_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
-    upstream_retry_attempts: int = Field(default=3, ge=1, le=10, description="Tries per GET.")
-    upstream_retry_backoff_seconds: float = Field(default=0.05, ge=0)
+    content_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="Read timeout per call to the content service (within the deadline).",
+    )
+    recommendations_timeout_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="Read timeout per call to the recommendations service (within the deadline).",
+    )
+    upstream_connect_timeout_seconds: float = Field(
+        default=1.0, gt=0, description="Connect timeout per call to a REST service."
+    )
+    upstream_pool_timeout_seconds: float = Field(
+        default=1.0, gt=0, description="How long a call waits for a pooled connection."
+    )
+    upstream_max_connections: int = Field(
+        default=50, ge=1, description="Connection pool size per REST service per process."
+    )
+    upstream_max_keepalive_connections: int = Field(
+        default=20,
+        ge=0,
+        description="Idle connections kept alive per REST service per process.",
+    )
+    upstream_max_batch_size: int = Field(
+        default=100,
+        ge=1,
+        description="Ids per upstream call; bigger batches are split into concurrent calls.",
+    )
+    upstream_max_response_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="Larger answers are dropped while streaming, before they are all in memory "
+        "(UPSTREAM_UNAVAILABLE).",
+    )
+    upstream_retry_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Tries per GET (retried only on connect errors and 429/502/503/504).",
+    )
+    upstream_retry_backoff_seconds: float = Field(
+        default=0.05, ge=0, description="Base of the full-jitter exponential backoff."
+    )
     upstream_breaker_failures: int = Field(
         default=5, ge=1, description="Failures within the window that open the breaker."
     )
-    upstream_breaker_window_seconds: float = Field(default=10.0, gt=0)
+    upstream_breaker_window_seconds: float = Field(
+        default=10.0, gt=0, description="The window the breaker counts failures in."
+    )
     upstream_breaker_open_seconds: float = Field(
         default=5.0, gt=0, description="Time an open breaker fails fast before one probe."
     )
     content_cache_ttl_seconds: float = Field(
-        default=60.0, ge=0, description="When the upstream sends no Cache-Control max-age."
+        default=60.0,
+        ge=0,
+        description="Content cache lifetime when the service sends no `Cache-Control: max-age`.",
     )
-    content_cache_max_ttl_seconds: float = Field(default=3600.0, ge=0)
+    content_cache_max_ttl_seconds: float = Field(
+        default=3600.0, ge=0, description="Ceiling on the `max-age` the content service sends."
+    )
     content_cache_negative_ttl_seconds: float = Field(
         default=5.0, ge=0, description="How long an unknown content id is remembered."
     )
