@@ -1,5 +1,10 @@
 """Fixtures: a migrated PostgreSQL database per session, a rolled-back transaction per test,
-a real Redis, a local identity provider on loopback, and the app driven over HTTP."""
+a real Redis, a local identity provider and the demo REST services on loopback, and gateways
+driven over HTTP.
+
+Tests that need PostgreSQL or Redis are marked ``postgres`` / ``redis`` from the fixtures they
+use, so ``pytest -m "not postgres and not redis"`` selects the fast tier that needs neither.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +25,10 @@ from starlette.applications import Starlette
 
 from datasources.db import create_engine
 from datasources.migrate import upgrade_database
+from demo.catalog import Catalog, build_catalog
 from gateway.app import create_app
 from gateway.settings import Settings
+from tests.helpers import CLIENT_ADDRESS, Gateway
 from tests.idp import LocalIdentityProvider, running_identity_provider
 from tests.services import require_or_skip
 from tests.transactional import TransactionalDatabase
@@ -32,6 +38,17 @@ DATABASE_URL = os.environ.get(
     "GATEWAY_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+#: A test using one of these needs that server; it is marked so the fast tier can leave it out.
+_SERVICE_FIXTURES = {"postgres_url": pytest.mark.postgres, "redis_url": pytest.mark.redis}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in _SERVICE_FIXTURES.items():
+            if fixture in fixtures:
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +92,7 @@ async def postgres_url() -> AsyncIterator[str]:
     try:
         async with admin.connect() as connection:
             await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except (OSError, Exception) as error:
+    except Exception as error:
         await admin.dispose()
         require_or_skip(f"PostgreSQL at {admin_url.render_as_string()} is unavailable: {error}")
     url = admin_url.set(database=name).render_as_string(hide_password=False)
@@ -119,8 +136,23 @@ async def redis_url() -> str:
 
 
 @pytest.fixture
-def redis_prefix() -> str:
-    return f"manifold-test:{uuid.uuid4().hex[:8]}:"
+async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
+    """A prefix of the test's own; its keys (budgets live up to two windows) are deleted after
+    the test rather than left behind in a Redis others share (only ours, never FLUSHDB)."""
+    prefix = f"manifold-test:{uuid.uuid4().hex[:8]}:"
+    yield prefix
+    client = Redis.from_url(redis_url)
+    try:
+        async for key in client.scan_iter(match=prefix + "*"):
+            await client.delete(key)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """Ground truth for content: the same deterministic catalog the content service serves."""
+    return build_catalog()
 
 
 @pytest.fixture
@@ -149,128 +181,53 @@ def settings(
 
 
 @pytest.fixture
-async def app(settings: Settings, connection: AsyncConnection) -> AsyncIterator[Starlette]:
+async def database(connection: AsyncConnection) -> AsyncIterator[TransactionalDatabase]:
+    """One database for every gateway of a test, so they share its lock and its rows."""
     database = TransactionalDatabase(connection)
-    application = create_app(settings, database=database)
-    async with application.router.lifespan_context(application):
-        yield application
+    yield database
     await database.wait_idle()
 
 
-@pytest.fixture
-async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
-    ) as client:
-        yield client
-
-
-@dataclass
-class GraphQLResponse:
-    status: int
-    body: dict[str, Any]
-    headers: httpx.Headers
-
-    @property
-    def data(self) -> Any:
-        return self.body.get("data")
-
-    @property
-    def errors(self) -> list[dict[str, Any]]:
-        return list(self.body.get("errors") or [])
-
-    @property
-    def codes(self) -> list[str]:
-        return [error.get("extensions", {}).get("code") for error in self.errors]
-
-
-@dataclass(frozen=True)
-class Calls:
-    sql: int
-    content: int
-    recommendations: int
-
-
-@dataclass
-class GraphQLClient:
-    """Posts operations the way a frontend would, and counts the SQL each one costs."""
-
-    http: httpx.AsyncClient
-    app: Starlette
-    identity_provider: LocalIdentityProvider
-
-    def token(self, subject: str, *scopes: str, **claims: Any) -> str:
-        return self.identity_provider.mint(subject=subject, scopes=scopes, **claims)
-
-    def statements(self) -> float:
-        return float(self.app.state.resources.metrics.datasources.database_statements())
-
-    def calls(self, source: str) -> int:
-        """Calls made so far to one backend: ``content``, ``recommendations`` or ``database``."""
-        return int(self.app.state.resources.metrics.datasources.calls(source))
-
-    async def execute(
-        self,
-        query: str,
-        variables: dict[str, Any] | None = None,
-        *,
-        token: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> GraphQLResponse:
-        all_headers = dict(headers or {})
-        if token is not None:
-            all_headers["Authorization"] = f"Bearer {token}"
-        response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers
-        )
-        return GraphQLResponse(response.status_code, response.json(), response.headers)
-
-    async def counted(self, query: str, **kwargs: Any) -> tuple[GraphQLResponse, int]:
-        """The response and the number of SQL statements it took."""
-        before = self.statements()
-        response = await self.execute(query, **kwargs)
-        return response, int(self.statements() - before)
-
-    async def costed(self, query: str, **kwargs: Any) -> tuple[GraphQLResponse, Calls]:
-        """The response and the calls it made to every backend."""
-        sources = ("database", "content", "recommendations")
-        before = {source: self.calls(source) for source in sources}
-        response = await self.execute(query, **kwargs)
-        after = {source: self.calls(source) for source in sources}
-        return response, Calls(
-            sql=after["database"] - before["database"],
-            content=after["content"] - before["content"],
-            recommendations=after["recommendations"] - before["recommendations"],
-        )
+GatewayFactory = Callable[..., Awaitable[Gateway]]
 
 
 @pytest.fixture
-def gql(
-    client: httpx.AsyncClient, app: Starlette, identity_provider: LocalIdentityProvider
-) -> GraphQLClient:
-    return GraphQLClient(http=client, app=app, identity_provider=identity_provider)
-
-
-GatewayFactory = Callable[..., Awaitable[GraphQLClient]]
-
-
-@pytest.fixture
-async def gateway_with(
-    settings: Settings, connection: AsyncConnection, identity_provider: LocalIdentityProvider
+async def make_gateway(
+    settings: Settings,
+    database: TransactionalDatabase,
+    identity_provider: LocalIdentityProvider,
 ) -> AsyncIterator[GatewayFactory]:
-    """``await gateway_with(setting=value, …)``: a client of a gateway with those settings."""
+    """``await make_gateway(setting=value, …)``: a running gateway with those settings, on the
+    test's database and Redis prefix; several behave like replicas sharing both. Overrides are
+    validated as the environment's values would be, and every gateway stops with the test."""
     async with AsyncExitStack() as stack:
 
-        async def make(**overrides: Any) -> GraphQLClient:
-            database = TransactionalDatabase(connection)
-            stack.push_async_callback(database.wait_idle)
-            application = create_app(settings.model_copy(update=overrides), database=database)
+        async def start(**overrides: Any) -> Gateway:
+            configured = Settings.model_validate({**settings.model_dump(), **overrides})
+            application = create_app(configured, database=database)
             await stack.enter_async_context(application.router.lifespan_context(application))
             http = await stack.enter_async_context(
                 httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=application), base_url="http://gateway.test"
+                    transport=httpx.ASGITransport(app=application, client=CLIENT_ADDRESS),
+                    base_url="http://gateway.test",
                 )
             )
-            return GraphQLClient(http=http, app=application, identity_provider=identity_provider)
+            return Gateway(app=application, http=http, identity_provider=identity_provider)
 
-        yield make
+        yield start
+
+
+@pytest.fixture
+async def gateway(make_gateway: GatewayFactory) -> Gateway:
+    """A gateway with the test settings."""
+    return await make_gateway()
+
+
+@pytest.fixture
+def app(gateway: Gateway) -> Starlette:
+    return gateway.app
+
+
+@pytest.fixture
+def client(gateway: Gateway) -> httpx.AsyncClient:
+    return gateway.http
