@@ -40,7 +40,7 @@ from auth.key_material import (
     parse_key,
 )
 from auth.principal import Principal, PrincipalKind
-from contract.errors import AuthenticationError, BadUserInputError, UpstreamError
+from contract.errors import API_KEY_SCHEME, AuthenticationError, BadUserInputError, UpstreamError
 from contract.scopes import Scope
 from datasources import api_keys as store
 from datasources.api_keys import ApiKeyRecord
@@ -217,7 +217,7 @@ class ApiKeys:
         if cached is None or not hmac.compare_digest(
             cached.secret_hash, hash_secret(self._pepper, secret)
         ):
-            raise AuthenticationError(_INVALID)
+            raise AuthenticationError(_INVALID, scheme=API_KEY_SCHEME)
         if not cached.revoked and self._cache is not None:
             try:
                 marked = await self._cache.get(self._revoked_key(key_id)) is not None
@@ -228,13 +228,13 @@ class ApiKeys:
                     cached = await self._from_database(key_id)
                 marked = cached is not None and cached.revoked
             if marked:
-                raise AuthenticationError("API key revoked")
+                raise AuthenticationError("API key revoked", scheme=API_KEY_SCHEME)
         if cached is None:
-            raise AuthenticationError(_INVALID)
+            raise AuthenticationError(_INVALID, scheme=API_KEY_SCHEME)
         if cached.revoked:
-            raise AuthenticationError("API key revoked")
+            raise AuthenticationError("API key revoked", scheme=API_KEY_SCHEME)
         if cached.expires_at is not None and cached.expires_at <= time.time():
-            raise AuthenticationError("API key expired")
+            raise AuthenticationError("API key expired", scheme=API_KEY_SCHEME)
         await self._touch(key_id)
         return Principal(
             kind=PrincipalKind.PARTNER,

@@ -9,6 +9,11 @@ a token for this one. Inactive answers are not cached: a refusal costs the calle
 next legitimate request.
 The cache only saves calls: when Redis cannot be reached the endpoint is asked every time (a
 warning is logged at most once a minute) rather than every opaque-token request failing.
+
+The endpoint's answer is JSON from another system, so every member the gateway reads is checked
+for its type (``exp`` a finite number, ``sub`` storable single-line text, …) before it is
+used; an answer that does not read is a 401 like an inactive token, and a cached entry that
+does not read is a miss.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
+from typing import Any, TypeGuard
 
 import httpx
 from redis.exceptions import RedisError
@@ -25,6 +32,7 @@ from redis.exceptions import RedisError
 from auth.principal import Principal, PrincipalKind
 from contract.errors import AuthenticationError, UpstreamError
 from contract.scopes import parse_scopes
+from contract.text import first_unsafe_character
 from datasources.cache import Cache
 from datasources.throttled_log import ThrottledWarning
 
@@ -75,15 +83,14 @@ class TokenIntrospector:
         except _CACHE_FAILURES:
             self._warn_cache_unreachable()
             cached = None
-        if cached is not None:
-            subject, scopes, expires_at = json.loads(cached)
-            if expires_at is None or expires_at > self._clock():
-                return Principal(PrincipalKind.USER, subject, frozenset(scopes))
+        principal = self._from_cache(cached)
+        if principal is not None:
+            return principal
         claims = await self._introspect(token)
         if claims.get("active") is not True:
             raise AuthenticationError("invalid token: not active")
         expires_at = claims.get("exp")
-        if expires_at is not None and not isinstance(expires_at, int | float):
+        if expires_at is not None and not _is_finite_number(expires_at):
             raise AuthenticationError("invalid token: invalid claim exp")
         now = self._clock()
         if expires_at is not None and expires_at <= now:
@@ -92,8 +99,12 @@ class TokenIntrospector:
         subject = claims.get("sub") or claims.get("client_id")
         if not isinstance(subject, str) or not subject:
             raise AuthenticationError("invalid token: missing claim sub")
+        if first_unsafe_character(subject, identifier=True):
+            raise AuthenticationError("invalid token: invalid claim sub")
         scope = claims.get("scope")
-        if scope is not None and not isinstance(scope, str):
+        if scope is not None and (
+            not isinstance(scope, str) or first_unsafe_character(scope, identifier=True)
+        ):
             raise AuthenticationError("invalid token: invalid claim scope")
         scopes = parse_scopes(scope)
         ttl = (
@@ -108,6 +119,26 @@ class TokenIntrospector:
             except _CACHE_FAILURES:
                 self._warn_cache_unreachable()
         return Principal(PrincipalKind.USER, subject, scopes)
+
+    def _from_cache(self, cached: bytes | None) -> Principal | None:
+        """A cached, still valid answer; None for a miss, an expired entry or one that does not
+        read (the cache is shared: never trust its bytes further than their shape)."""
+        if cached is None:
+            return None
+        try:
+            subject, scopes, expires_at = json.loads(cached)
+        except (ValueError, TypeError):
+            return None
+        if (
+            not isinstance(subject, str)
+            or not isinstance(scopes, list)
+            or not all(isinstance(scope, str) for scope in scopes)
+            or not (expires_at is None or _is_finite_number(expires_at))
+        ):
+            return None
+        if expires_at is not None and expires_at <= self._clock():
+            return None
+        return Principal(PrincipalKind.USER, subject, frozenset(scopes))
 
     def _check_audience_and_issuer(self, claims: dict[str, object]) -> None:
         """Both claims are optional in RFC 7662; when present they must name us."""
@@ -148,3 +179,8 @@ class TokenIntrospector:
         if not isinstance(claims, dict):
             raise AuthenticationError("invalid token: could not be verified")
         return claims
+
+
+def _is_finite_number(value: Any) -> TypeGuard[float]:
+    """A NumericDate: a JSON number (``true`` is not one, nor NaN, which Python's JSON reads)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -16,7 +16,7 @@ import string
 import tempfile
 from pathlib import Path
 
-from contract.errors import AuthenticationError
+from contract.errors import API_KEY_SCHEME, AuthenticationError
 
 KEY_PREFIX = "mfk_"
 KEY_ID_LENGTH = 12
@@ -39,7 +39,9 @@ def parse_key(presented: str) -> tuple[str, str]:
     """The key id and secret of a well-formed key; anything else is a 401."""
     match = _KEY_PATTERN.fullmatch(presented.strip())
     if match is None:
-        raise AuthenticationError("malformed API key: expected mfk_<key id>_<secret>")
+        raise AuthenticationError(
+            "malformed API key: expected mfk_<key id>_<secret>", scheme=API_KEY_SCHEME
+        )
     return match.group(1), match.group(2)
 
 

@@ -5,6 +5,11 @@ from configuration, never from the token (so ``none`` and HMAC-with-the-public-k
 fail before any key is touched), and only asymmetric algorithms can be configured at all.
 Every refusal is an ``AuthenticationError`` with a short fixed message: clients learn why,
 never anything they sent back or anything about the identity provider.
+
+A token's header and claims are JSON an attacker chose, so every member may have any JSON type
+(``alg`` a list, ``sub`` an object, ``exp`` a string): each one the gateway reads is checked for
+its type before it is used, and a claim it passes on (the subject, the scopes) must also be text
+the database can hold (``contract.text``). Anything else is the same 401 as a bad signature.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from auth.jwks import KeySource
 from auth.principal import Principal, PrincipalKind
 from contract.errors import AuthenticationError
 from contract.scopes import parse_scopes
+from contract.text import first_unsafe_character
 
 __all__ = ["ASYMMETRIC_ALGORITHMS", "TokenValidator"]
 
@@ -95,7 +101,7 @@ class TokenValidator:
         self._check_claims(claims)
         return Principal(
             kind=PrincipalKind.USER,
-            subject=claims["sub"],
+            subject=_read_subject(claims),
             scopes=_read_scopes(claims),
         )
 
@@ -107,7 +113,10 @@ class TokenValidator:
             header = jws.extract_compact(token.encode("ascii"), registry=self._registry).headers()
         except (JoseError, ValueError, TypeError):
             raise AuthenticationError("invalid token: malformed") from None
-        if header.get("alg") not in self._algorithms:
+        if not isinstance(header, dict):
+            raise AuthenticationError("invalid token: malformed")
+        algorithm = header.get("alg")
+        if not isinstance(algorithm, str) or algorithm not in self._algorithms:
             raise AuthenticationError("invalid token: algorithm not allowed")
         if "kid" in header and not isinstance(header["kid"], str):
             raise AuthenticationError("invalid token: malformed")
@@ -120,9 +129,11 @@ class TokenValidator:
             decoded = jwt.decode(token, key, registry=self._registry)
         except BadSignatureError:
             raise AuthenticationError("invalid token: bad signature") from None
-        except (JoseError, ValueError, TypeError):
+        except (JoseError, ValueError, TypeError, OverflowError):
             # Wrong key type for the alg, key restricted to another alg or use, bad payload.
             raise AuthenticationError("invalid token: malformed") from None
+        if not isinstance(decoded.claims, dict):
+            raise AuthenticationError("invalid token: malformed")
         return decoded.claims
 
     def _check_claims(self, claims: dict[str, Any]) -> None:
@@ -144,6 +155,9 @@ class TokenValidator:
         except InvalidClaimError as exc:
             problem = _CLAIM_PROBLEMS.get(exc.claim, f"invalid claim {exc.claim}")
             raise AuthenticationError(f"invalid token: {problem}") from None
+        except (JoseError, ValueError, TypeError, OverflowError):
+            # A claim of a type the registry cannot compare (``exp: [1]``, ``aud: {}``).
+            raise AuthenticationError("invalid token: invalid claims") from None
 
 
 def _select_key(key_set: KeySet, kid: str | None) -> Key | None:
@@ -154,13 +168,29 @@ def _select_key(key_set: KeySet, kid: str | None) -> Key | None:
     return next((key for key in keys if key.kid == kid), None)
 
 
+def _read_subject(claims: dict[str, Any]) -> str:
+    """Who the token is for: a non-empty string the users table can be searched with."""
+    subject = claims.get("sub")
+    if (
+        not isinstance(subject, str)
+        or not subject
+        or first_unsafe_character(subject, identifier=True)
+    ):
+        raise AuthenticationError("invalid token: invalid claim sub")
+    return subject
+
+
 def _read_scopes(claims: dict[str, Any]) -> frozenset[str]:
     scope = claims.get("scope")
     scp = claims.get("scp")
-    if scope is not None and not isinstance(scope, str):
+    if scope is not None and not _is_text(scope):
         raise AuthenticationError("invalid token: invalid claim scope")
     if scp is not None and not (
-        isinstance(scp, str) or (isinstance(scp, list) and all(isinstance(s, str) for s in scp))
+        _is_text(scp) or (isinstance(scp, list) and all(_is_text(item) for item in scp))
     ):
         raise AuthenticationError("invalid token: invalid claim scp")
     return parse_scopes(scope) | parse_scopes(scp)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and first_unsafe_character(value, identifier=True) is None

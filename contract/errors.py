@@ -63,10 +63,28 @@ class GatewayError(Exception):
         self.message = message
 
 
+#: The credential schemes a refusal can name: what HTTP puts in its ``WWW-Authenticate``
+#: challenge, so a client learns which credential to fix (RFC 6750 for tokens; API keys have no
+#: registered scheme, so theirs is named after the header).
+BEARER_SCHEME = "Bearer"
+API_KEY_SCHEME = "ApiKey"
+
+
 class AuthenticationError(GatewayError):
-    """The caller is not authenticated, or presented a credential that is not valid."""
+    """The caller is not authenticated, or presented a credential that is not valid.
+
+    ``scheme`` is the credential refused; ``reason`` the RFC 6750 error code (``invalid_token``,
+    ``invalid_key`` for an API key, ``invalid_request`` when the request itself is ambiguous).
+    """
 
     code = ErrorCode.UNAUTHENTICATED
+
+    def __init__(
+        self, message: str, *, scheme: str = BEARER_SCHEME, reason: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.scheme = scheme
+        self.reason = reason or ("invalid_key" if scheme == API_KEY_SCHEME else "invalid_token")
 
 
 class ForbiddenError(GatewayError):

@@ -1,9 +1,28 @@
-"""Media types of GraphQL over HTTP: what a request body is, and what an answer should be."""
+"""Media types of GraphQL over HTTP: what a request body is, what an answer should be, and the
+status each media type gives a refused operation.
+
+``application/graphql-response+json`` is the answer's media type when the client prefers it;
+``application/json`` (the legacy type) otherwise, including for ``*/*``, ``application/*`` and a
+missing ``Accept``, as the GraphQL-over-HTTP audit expects. An ``Accept`` that admits neither
+is answered 406 (RECOMMENDED by the spec over ignoring it).
+
+The legacy type changes one thing: a client reading ``application/json`` can only trust a body
+that comes with 200 (a proxy's error page is JSON too), so a GraphQL request error (a document
+that does not parse or validate, no operation to select, variables that do not coerce) is 200
+there and 400 with ``application/graphql-response+json``. Requests that are not well-formed
+GraphQL-over-HTTP requests, and refusals of the caller (401, 413, 415, 429, 405), keep their
+status under both.
+"""
 
 from __future__ import annotations
 
+import math
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+
+#: Media ranges that admit the legacy type (the audit wants ``*/*`` answered with it).
+_WILDCARDS = frozenset({"*/*", "application/*"})
 
 
 def media_type(content_type: str | None) -> str | None:
@@ -13,14 +32,55 @@ def media_type(content_type: str | None) -> str | None:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def response_media_type(accept: str | None) -> str:
-    """``application/graphql-response+json`` if accepted, before or without application/json."""
-    if not accept:
+def _quality(parameters: list[str]) -> float:
+    """A media range's ``q`` (RFC 9110 §12.4.2); an unreadable one counts as the default, 1."""
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value.strip())
+            except ValueError:
+                return 1.0
+            return quality if math.isfinite(quality) and 0 <= quality <= 1 else 1.0
+    return 1.0
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The answer's media type for ``accept``: the acceptable one with the highest quality, the
+    first listed on a tie; None when it admits neither (a 406)."""
+    if accept is None or not accept.strip():
         return JSON
-    for part in accept.split(","):
-        essence = media_type(part)
-        if essence == GRAPHQL_RESPONSE:
-            return GRAPHQL_RESPONSE
-        if essence == JSON:
-            return JSON
-    return JSON
+    refused: set[str] = set()
+    best: tuple[float, int, str] | None = None
+    for index, part in enumerate(accept.split(",")):
+        essence, *parameters = (piece.strip() for piece in part.split(";"))
+        essence = essence.lower()
+        quality = _quality(parameters)
+        if essence in (GRAPHQL_RESPONSE, JSON):
+            candidate = essence
+        elif essence in _WILDCARDS:
+            candidate = "*"
+        else:
+            continue
+        if quality == 0:
+            refused.add(candidate)
+            continue
+        if best is None or quality > best[0]:
+            best = (quality, index, candidate)
+    if best is None:
+        return None
+    chosen = best[2]
+    if chosen != "*":
+        return None if chosen in refused else chosen
+    # A wildcard admits either: the legacy type unless the client refused it by name.
+    for fallback in (JSON, GRAPHQL_RESPONSE):
+        if fallback not in refused:
+            return fallback
+    return None
+
+
+def answer_status(answer_media_type: str, status: int, *, request_error: bool) -> int:
+    """The HTTP status of an operation's answer in ``answer_media_type`` (see the docstring)."""
+    if request_error and answer_media_type == JSON:
+        return 200
+    return status

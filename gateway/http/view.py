@@ -3,8 +3,12 @@ writes their outcomes back as GraphQL-over-HTTP answers.
 
 Everything between reading and writing is the operation pipeline's (``gateway.operations``),
 which every transport shares; this module owns only what HTTP has and the others do not: the
-body and its media type, CSRF prevention, the request-wide credential check (a bad credential
-is a 401 for the whole request, RFC 6750), statuses, and cache headers.
+method, the body and the media types (``media_types``), CSRF prevention, the request-wide
+credential check (a bad credential is a 401 for the whole request, RFC 6750, with a challenge
+naming the credential's scheme), statuses, and cache headers.
+
+Every answer, refusals of the method or the ``Accept`` header included, has the contract's
+JSON error shape: a client never has to parse a framework's plain-text error page.
 """
 
 from __future__ import annotations
@@ -21,11 +25,17 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from auth.credentials import Authenticator
 from auth.principal import Principal
-from contract.errors import AuthenticationError, ErrorCode, UpstreamError, UpstreamTimeoutError
+from contract.errors import (
+    API_KEY_SCHEME,
+    AuthenticationError,
+    ErrorCode,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
 from datasources.resilience import Deadline
 from gateway.http import csrf
 from gateway.http.cache_headers import cache_headers
-from gateway.http.media_types import response_media_type
+from gateway.http.media_types import GRAPHQL_RESPONSE, JSON, answer_status, negotiate
 from gateway.http.protocol import read_operations
 from gateway.operations.pipeline import OperationPipeline, Outcome
 from gateway.operations.refusal import Refused
@@ -40,16 +50,26 @@ AUTH_RETRY_AFTER_SECONDS = 5
 
 _OPERATION_PARAMS = ("query", "documentId", "extensions")
 
+#: The methods ``/graphql`` serves; anything else (HEAD, OPTIONS without CORS, PUT…) is a 405.
+ALLOWED_METHODS = ("GET", "POST")
+
+
+def challenge(error: AuthenticationError) -> str:
+    """The ``WWW-Authenticate`` challenge for a refused credential, in its own scheme: RFC 6750
+    for bearer tokens, and the same parameters for API keys, plus the header they go in."""
+    description = error.message.replace("\\", "/").replace('"', "'")
+    parameters = f'error="{error.reason}", error_description="{description}"'
+    if error.scheme == API_KEY_SCHEME:
+        return f'{API_KEY_SCHEME} header="X-API-Key", {parameters}'
+    return f"{error.scheme} {parameters}"
+
 
 def unauthenticated_response(error: AuthenticationError) -> Response:
     """A bad credential fails the whole request (RFC 6750), never degrading to anonymous."""
-    description = error.message.replace('"', "'")
     return JSONResponse(
         {"errors": [{"message": error.message, "extensions": {"code": ErrorCode.UNAUTHENTICATED}}]},
         status_code=401,
-        headers={
-            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'
-        },
+        headers={"WWW-Authenticate": challenge(error)},
     )
 
 
@@ -91,7 +111,7 @@ class GraphQLView:
         request = Request(scope, receive=receive)
         response: Response
         try:
-            response = await self.handle(request)
+            response = await self.handle(request, negotiate(request.headers.get("accept")))
         except AuthenticationError as error:
             response = unauthenticated_response(error)
         except UpstreamError as error:
@@ -124,11 +144,25 @@ class GraphQLView:
             and "text/html" in request.headers.get("accept", "")
         )
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request, answer_type: str | None) -> Response:
+        if request.method not in ALLOWED_METHODS:
+            raise Refused.because(
+                405,
+                ErrorCode.OPERATION_NOT_ALLOWED,
+                f"{request.method} is not served on /graphql: use GET for queries or POST.",
+                headers={"Allow": ", ".join(ALLOWED_METHODS)},
+            )
         if self.ide_html is not None and self.wants_ide(request):
             return HTMLResponse(self.ide_html)
+        if answer_type is None:
+            raise Refused.because(
+                406,
+                ErrorCode.BAD_USER_INPUT,
+                f"Cannot answer in any media type the Accept header allows: accept "
+                f"{GRAPHQL_RESPONSE} or {JSON}.",
+            )
         settings = self.settings
-        if settings.csrf_prevention and csrf.could_be_cross_site(request.headers):
+        if settings.csrf_prevention and csrf.could_be_cross_site(request.method, request.headers):
             raise Refused.because(400, ErrorCode.OPERATION_NOT_ALLOWED, csrf.MESSAGE)
         operations, is_batch = await read_operations(
             request,
@@ -157,7 +191,8 @@ class GraphQLView:
         ]
         if not is_batch:
             (outcome,) = outcomes
-            return self.respond(request, outcome.payload, outcome.status, outcome.headers)
+            status = answer_status(answer_type, outcome.status, request_error=outcome.request_error)
+            return self.respond(request, outcome.payload, status, outcome.headers)
         # A batch is 200 whatever each operation's fate (each reports its own refusal in its
         # errors); the last operation's headers describe the budget as it is now.
         return self.respond(
@@ -171,11 +206,9 @@ class GraphQLView:
     def respond(
         request: Request, body: Any, status: int, headers: dict[str, str] | None = None
     ) -> Response:
-        response = Response(
-            orjson.dumps(body),
-            status_code=status,
-            media_type=response_media_type(request.headers.get("accept")),
-        )
+        # A 406 (or an unreadable Accept) is still answered in JSON: the contract's error shape.
+        answer_type = negotiate(request.headers.get("accept")) or JSON
+        response = Response(orjson.dumps(body), status_code=status, media_type=answer_type)
         for name, value in (headers or {}).items():
             response.headers[name] = value
         return response

@@ -18,6 +18,7 @@ from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 
 from gateway.operations import limits
 from gateway.operations.analysis import DocumentAnalysis, analyse
+from gateway.operations.input_text import literal_problems
 
 #: Documents kept after parsing; bounded so unique junk cannot grow memory.
 DOCUMENT_CACHE_SIZE = 1024
@@ -26,13 +27,14 @@ DOCUMENT_CACHE_SIZE = 1024
 class Document:
     """One parsed document: its analysis, and its validation once someone asked for it."""
 
-    __slots__ = ("_errors", "analysis", "over_tokens")
+    __slots__ = ("_errors", "_text_problems", "analysis", "over_tokens")
 
     def __init__(self, analysis: DocumentAnalysis, *, over_tokens: bool = False) -> None:
         self.analysis = analysis
         #: Parsed past the token limit in measure mode: the limit check logs it every time.
         self.over_tokens = over_tokens
         self._errors: list[GraphQLError] | None = None
+        self._text_problems: tuple[GraphQLError, ...] | None = None
 
     @property
     def node(self) -> DocumentNode:
@@ -42,6 +44,12 @@ class Document:
         if self._errors is None:
             self._errors = validator(self.node)
         return self._errors
+
+    def text_problems(self) -> tuple[GraphQLError, ...]:
+        """String literals holding characters the input text rule refuses, found once."""
+        if self._text_problems is None:
+            self._text_problems = literal_problems(self.node)
+        return self._text_problems
 
 
 class Validator:

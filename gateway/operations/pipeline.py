@@ -37,6 +37,7 @@ from gateway.operations import limits
 from gateway.operations.analysis import OperationAnalysis
 from gateway.operations.documents import Document, DocumentCache, Validator
 from gateway.operations.execution import execute_operation
+from gateway.operations.input_text import check_input_text
 from gateway.operations.introspection import ScopedIntrospection
 from gateway.operations.persisted import ApqStore, TrustedDocuments, sha256_hex
 from gateway.operations.refusal import Refused, bad_request
@@ -57,6 +58,9 @@ class Outcome:
     payload: dict[str, Any]
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    #: A refusal that is a GraphQL request error (``Refused.request_error``): HTTP answers it
+    #: 200 under the legacy ``application/json`` media type.
+    request_error: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +133,12 @@ class OperationPipeline:
                 return prepared
             return await self._execute(prepared)
         except Refused as refused:
-            return Outcome(refused.payload(call.request_id), refused.status, refused.headers)
+            return Outcome(
+                refused.payload(call.request_id),
+                refused.status,
+                refused.headers,
+                request_error=refused.request_error,
+            )
 
     async def prepare(self, call: OperationCall) -> Prepared | Outcome:
         """Every step before execution; an ``Outcome`` when introspection answered already.
@@ -155,6 +164,7 @@ class OperationPipeline:
         if errors:
             raise Refused(400, errors)
         variables = self._coerce(operation, call.operation.variables)
+        check_input_text(document.text_problems(), operation.node, variables)
         charge = await self.demand.charge(
             self.schema._schema,
             operation.node,
@@ -325,7 +335,7 @@ class OperationPipeline:
         if isinstance(coerced, list):
             # The caller's input, not an invalid document: BAD_USER_INPUT, as Apollo Server
             # reports it. Nothing executed, so nothing is charged.
-            raise Refused(400, [_as_bad_user_input(error) for error in coerced])
+            raise Refused(400, [_as_bad_user_input(error) for error in coerced], request_error=True)
         return coerced
 
 

@@ -8,6 +8,7 @@ tests can see the gateway's cache at work.
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -33,6 +34,8 @@ class IntrospectionServer:
         self.requests = 0
         self.unauthorized = 0
         self._tokens: dict[str, dict[str, Any]] = {}
+        #: Tokens answered with exactly this JSON, whatever its shape (a buggy or hostile IdP).
+        self._answers: dict[str, Any] = {}
 
     @property
     def url(self) -> str:
@@ -42,6 +45,7 @@ class IntrospectionServer:
         self.requests = 0
         self.unauthorized = 0
         self._tokens.clear()
+        self._answers.clear()
 
     def issue(
         self,
@@ -64,6 +68,12 @@ class IntrospectionServer:
         }
         return token
 
+    def answer_with(self, answer: Any) -> str:
+        """A new token whose introspection answer is ``answer`` verbatim, active or not."""
+        token = secrets.token_urlsafe(24)
+        self._answers[token] = answer
+        return token
+
     def revoke(self, token: str) -> None:
         self._tokens.pop(token, None)
 
@@ -75,7 +85,12 @@ class IntrospectionServer:
                 self.unauthorized += 1
                 return JSONResponse({"error": "invalid_client"}, status_code=401)
             form = parse_qs((await request.body()).decode())  # no python-multipart needed
-            claims = self._tokens.get(form.get("token", [""])[0])
+            token = form.get("token", [""])[0]
+            if token in self._answers:
+                # json.dumps writes NaN as Python reads it: a hostile answer, not valid JSON.
+                body = json.dumps(self._answers[token]).encode()
+                return Response(body, media_type="application/json")
+            claims = self._tokens.get(token)
             if claims is None or claims["exp"] <= time.time():
                 return JSONResponse({"active": False})
             return JSONResponse({"active": True, **claims})

@@ -86,7 +86,7 @@ async def test_an_expired_key_is_refused(make_gateway, settings: Settings, datab
 
     assert response.status == 401
     assert response.errors[0]["message"] == "API key expired"
-    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.headers["WWW-Authenticate"].startswith('ApiKey header="X-API-Key"')
 
 
 async def test_a_valid_key_id_with_a_wrong_secret_is_refused(make_gateway):

@@ -174,3 +174,84 @@ async def test_rejection_never_echoes_the_token(gateway, identity_provider, forg
         if len(part) >= 8:
             assert part not in response.text
             assert part not in response.headers["WWW-Authenticate"]
+
+
+# --- ambiguous and malformed credentials ------------------------------------------------------
+
+
+async def _post_with(gateway, headers: list[tuple[str, str]]):
+    """POST with exactly these header lines, repeats included (a dict would merge them)."""
+    return await gateway.http.post(
+        "/graphql",
+        json={"query": ME},
+        headers=[("Content-Type", "application/json"), *headers],
+    )
+
+
+async def test_two_authorization_headers_are_refused_as_ambiguous(gateway):
+    token = gateway.token("two-headers", "users:read")
+    before = gateway.statements()
+
+    response = await _post_with(
+        gateway, [("Authorization", f"Bearer {token}"), ("Authorization", "Bearer other")]
+    )
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_request"')
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "data" not in response.json()
+    assert gateway.statements() == before
+
+
+async def test_the_same_token_sent_twice_is_refused_too(gateway):
+    token = gateway.token("twice", "users:read")
+
+    response = await _post_with(
+        gateway, [("Authorization", f"Bearer {token}"), ("Authorization", f"Bearer {token}")]
+    )
+
+    assert response.status_code == 401
+
+
+async def test_two_api_key_headers_are_refused_with_an_api_key_challenge(gateway):
+    response = await _post_with(
+        gateway, [("X-API-Key", "mfk_aaaaaaaaaaaa_" + "a" * 40), ("X-API-Key", "mfk_b")]
+    )
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith(
+        'ApiKey header="X-API-Key", error="invalid_request"'
+    )
+
+
+async def test_a_malformed_api_key_gets_an_api_key_challenge_not_bearer(gateway):
+    response = await _post_with(gateway, [("X-API-Key", "not-a-key")])
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith(
+        'ApiKey header="X-API-Key", error="invalid_key"'
+    )
+
+
+@pytest.mark.parametrize(
+    "header",
+    [{"alg": ["RS256"]}, {"alg": {"name": "RS256"}}, {"kid": {"k": 1}}, {"crit": 5}],
+    ids=["alg-list", "alg-object", "kid-object", "crit-number"],
+)
+async def test_a_header_member_of_an_unexpected_json_type_is_a_401(
+    gateway, identity_provider, header
+):
+    token = identity_provider.forge(
+        {"alg": "RS256", "kid": identity_provider.kid, **header}, identity_provider.claims()
+    )
+
+    await assert_rejected_before_execution(gateway, bearer(token), "invalid token")
+
+
+async def test_a_subject_with_a_nul_byte_is_a_401_before_any_sql(gateway, identity_provider):
+    token = identity_provider.forge(
+        {"alg": "RS256", "kid": identity_provider.kid},
+        identity_provider.claims(subject="user\x00one", scopes=("orders:read",)),
+    )
+
+    await assert_rejected_before_execution(gateway, bearer(token), "invalid claim sub")

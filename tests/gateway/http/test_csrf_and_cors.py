@@ -1,4 +1,5 @@
-"""CSRF prevention (Apollo Router's rule) and CORS origins from settings."""
+"""CSRF prevention (Apollo Router's rule, narrowed to requests that could carry ambient
+credentials) and CORS origins from settings."""
 
 from __future__ import annotations
 
@@ -10,12 +11,49 @@ from tests.helpers import codes
 ME = "{ me { id } }"
 
 
-async def test_a_get_without_content_type_or_preflight_header_is_refused(gateway):
-    response, statements = await gateway.request("GET", params={"query": ME})
+async def test_a_get_without_cookies_needs_no_preflight_header(gateway):
+    response, _ = await gateway.request("GET", params={"query": ME})
+
+    assert response.status_code == 200
+    assert result(response.json()) == {"data": {"me": None}}
+
+
+async def test_a_get_with_a_bearer_token_needs_no_preflight_header(gateway):
+    """A page cannot set Authorization cross-site without a preflight: such a GET is no forgery."""
+    token = gateway.token("csrf-subject", "users:read")
+
+    response, _ = await gateway.request("GET", params={"query": ME}, token=token)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "ambient",
+    [
+        {"Cookie": "session=abc"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "Negotiate YII="},
+    ],
+    ids=["cookie", "basic-auth", "negotiate"],
+)
+async def test_a_get_that_could_carry_ambient_credentials_needs_a_preflight_header(
+    gateway, ambient
+):
+    response, statements = await gateway.request("GET", params={"query": ME}, headers=ambient)
 
     assert response.status_code == 400
     assert codes(response) == ["OPERATION_NOT_ALLOWED"]
     assert statements == 0
+
+
+async def test_a_get_with_a_cookie_and_a_preflight_header_is_served(gateway):
+    response, _ = await gateway.request(
+        "GET",
+        params={"query": ME},
+        headers={"Cookie": "session=abc", "apollo-require-preflight": "true"},
+    )
+
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -61,7 +99,9 @@ async def test_a_simple_content_type_with_a_preflight_header_passes_csrf_then_is
 async def test_csrf_prevention_can_be_turned_off(make_gateway):
     gateway = await make_gateway(csrf_prevention=False)
 
-    response, _ = await gateway.request("GET", params={"query": ME})
+    response, _ = await gateway.request(
+        "GET", params={"query": ME}, headers={"Cookie": "session=abc"}
+    )
 
     assert response.status_code == 200
 

@@ -1,0 +1,32 @@
+"""The one text rule every boundary applies: what a caller's string may hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from contract.text import first_unsafe_character
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [
+        ("a\x00b", "U+0000"),
+        ("bell\x07", "U+0007"),
+        ("esc\x1b[31m", "U+001B"),
+        ("del\x7f", "U+007F"),
+        ("c1\x9b", "U+009B"),
+        ("lone \ud800 surrogate", "U+D800"),
+    ],
+)
+def test_nul_controls_and_surrogates_are_refused(value, found):
+    assert first_unsafe_character(value) == found
+
+
+@pytest.mark.parametrize("value", ["", "plain", "tab\there", "two\nlines\r\n", "é 😀 \u202e rtl"])
+def test_ordinary_text_with_tabs_and_line_breaks_passes(value):
+    assert first_unsafe_character(value) is None
+
+
+@pytest.mark.parametrize("value", ["tab\there", "two\nlines", "cr\r"])
+def test_an_identifier_may_not_hold_tabs_or_line_breaks(value):
+    assert first_unsafe_character(value, identifier=True) is not None
