@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `make run PORT=8001` when 8000 is taken.
+PORT ?= 8000
+
 run: $(STAMP)
-	$(BIN)/gateway demo
+	$(BIN)/gateway demo --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

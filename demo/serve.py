@@ -5,10 +5,16 @@ hangs only exist on a socket), yet tests and the demo want them in-process and o
 cannot collide. So the socket is bound here, on a free port when ``port`` is 0, before uvicorn
 starts in its own thread with its own event loop; the caller gets the base URL once the server
 is accepting connections and the server is stopped when the block ends.
+
+uvicorn logs through one process-wide logger (``uvicorn.error``), so a background server would
+repeat the foreground server's lifecycle lines ("Shutting down", "Application shutdown
+complete"…) once per server when the foreground one turns INFO on: its own INFO lines are
+dropped, its warnings and errors kept.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -21,6 +27,17 @@ from starlette.types import ASGIApp
 __all__ = ["serving"]
 
 _STARTUP_SECONDS = 10.0
+
+
+class _QuietThread(logging.Filter):
+    """Keeps one background server's INFO lines out of the shared uvicorn log."""
+
+    def __init__(self, thread_name: str) -> None:
+        super().__init__()
+        self.thread_name = thread_name
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.threadName != self.thread_name
 
 
 @contextmanager
@@ -54,11 +71,12 @@ def serving(
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((host, port))
         bound_host, bound_port = listener.getsockname()[:2]
+        name = f"demo-server-{bound_port}"
+        quiet = _QuietThread(name)
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        uvicorn_log.addFilter(quiet)
         thread = threading.Thread(
-            target=server.run,
-            kwargs={"sockets": [listener]},
-            name=f"demo-server-{bound_port}",
-            daemon=True,
+            target=server.run, kwargs={"sockets": [listener]}, name=name, daemon=True
         )
         thread.start()
         try:
@@ -67,6 +85,7 @@ def serving(
         finally:
             server.should_exit = True
             thread.join(timeout=_STARTUP_SECONDS + graceful_shutdown_seconds)
+            uvicorn_log.removeFilter(quiet)
             if thread.is_alive():
                 raise RuntimeError(f"the server on port {bound_port} did not stop")
     finally:

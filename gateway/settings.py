@@ -8,13 +8,15 @@ SQLite file is worse than one that does not start.
 
 from __future__ import annotations
 
+import json
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Any, Self
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 #: A production pepper's floor: long, and not one character repeated (``aaaa…``).
@@ -34,6 +36,10 @@ _PLACEHOLDER_SECRETS = frozenset(
         "manifold",
     }
 )
+
+
+#: A browser origin as CORS compares it: scheme, host and optional port, no path.
+_ORIGIN = re.compile(r"https?://[^/\s?#,]+", re.IGNORECASE)
 
 
 class Environment(StrEnum):
@@ -215,8 +221,11 @@ class Settings(BaseSettings):
         description="Refuse operations a browser could send cross-site without a preflight, "
         "unless they carry an `apollo-require-preflight` or `x-apollo-operation-name` header.",
     )
-    cors_origins: tuple[str, ...] = Field(
-        default=(), description="Browser origins allowed to call /graphql (JSON list)."
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Browser origins allowed to call /graphql: comma-separated "
+        '(`https://app.example,https://admin.example`) or a JSON list (`["https://app.example"]`);'
+        " each `scheme://host[:port]` without a path, or `*`.",
     )
     max_depth: int = Field(
         default=10,
@@ -361,6 +370,34 @@ class Settings(BaseSettings):
     content_cache_negative_ttl_seconds: float = Field(
         default=5.0, ge=0, description="How long an unknown content id is remembered."
     )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _read_origins(cls, value: Any) -> tuple[str, ...]:
+        """A comma-separated list or a JSON list, each entry an origin: a value that reads as
+        neither is refused in one line rather than silently allowing nothing."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    raise ValueError(
+                        "is neither a JSON list of origins nor comma-separated origins "
+                        "(e.g. https://app.example,https://admin.example)"
+                    ) from None
+            else:
+                value = [part.strip() for part in text.split(",") if part.strip()]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ValueError("must be a list of origins such as https://app.example")
+        origins = tuple(origin.strip() for origin in value)
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: write scheme://host[:port], without a path "
+                    "or a trailing slash"
+                )
+        return origins
 
     @property
     def is_prod(self) -> bool:

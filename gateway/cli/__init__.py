@@ -23,7 +23,14 @@ from datasources.tables import users
 from demo import content, recommendations
 from demo.seed import SeedReport, seed_database
 from demo.serve import serving
-from gateway.cli.common import EXIT_USAGE, command_database, fail, settings_or_exit
+from gateway.cli.common import (
+    EXIT_USAGE,
+    command_database,
+    fail,
+    package_version,
+    require_free_port,
+    settings_or_exit,
+)
 from gateway.cli.keys import keys_app
 from gateway.cli.schema_check import InvalidSchema, compare
 from gateway.observability.log import configure_logging
@@ -47,6 +54,24 @@ DEMO_USERS = 200
 DEMO_ORDERS_PER_USER = 5
 
 
+def _print_version(requested: bool) -> None:
+    if requested:
+        typer.echo(f"manifold-gateway {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Manifold GraphQL gateway."""
+
+
 def _serve(host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "gateway.asgi:app_from_environment",
@@ -68,6 +93,7 @@ def serve(
 ) -> None:
     """Serve the gateway as configured by GATEWAY_* variables."""
     settings_or_exit()  # refused settings: one line here, rather than a traceback per worker
+    require_free_port(host, port)
     _serve(host, port, workers)
 
 
@@ -164,6 +190,7 @@ def demo(
     settings = settings_or_exit()
     if settings.is_prod:
         raise fail("the demo runs only with GATEWAY_ENV=dev")
+    require_free_port(host, port)
     subject = asyncio.run(_prepare_demo(settings))
     if subject is None:
         raise fail("the demo database has no user 1")

@@ -6,8 +6,11 @@ secrets) and exit status 2, not a traceback.
 
 from __future__ import annotations
 
+import errno
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
 
 import typer
 from pydantic import ValidationError
@@ -45,6 +48,32 @@ def settings_or_exit() -> Settings:
         return get_settings()
     except (ValidationError, SettingsError) as error:
         raise fail(settings_problem(error), code=EXIT_USAGE) from None
+
+
+def package_version() -> str:
+    try:
+        return version("manifold-gateway")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Exit 2 with one line when ``host:port`` cannot be listened on, before anything else is
+    started or printed: uvicorn would otherwise fail after the banner, with a traceback-like
+    error, and leave a newcomer with a token for a server that never ran."""
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        probe.bind((host, port))
+    except OSError as error:
+        reason = (
+            "is already in use (pick another, e.g. `make run PORT=8001` or --port 8001)"
+            if error.errno == errno.EADDRINUSE
+            else f"cannot be listened on: {error.strerror or error}"
+        )
+        raise fail(f"port {port} on {host} {reason}", code=EXIT_USAGE) from None
+    finally:
+        probe.close()
 
 
 @asynccontextmanager

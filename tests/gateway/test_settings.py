@@ -274,3 +274,38 @@ def test_a_limit_below_one_is_refused(monkeypatch: pytest.MonkeyPatch):
 
     with pytest.raises(ValueError, match="max_depth"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "origins"),
+    [
+        ("https://app.example", ("https://app.example",)),
+        (
+            "https://app.example, http://localhost:5173",
+            ("https://app.example", "http://localhost:5173"),
+        ),
+        (
+            '["https://app.example", "https://admin.example"]',
+            ("https://app.example", "https://admin.example"),
+        ),
+        ("", ()),
+        ("*", ("*",)),
+    ],
+    ids=["one", "comma-separated", "json", "empty", "any"],
+)
+def test_cors_origins_read_comma_separated_or_json(monkeypatch: pytest.MonkeyPatch, value, origins):
+    monkeypatch.setenv("GATEWAY_CORS_ORIGINS", value)
+
+    assert Settings().cors_origins == origins
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['["https://app.example"', "app.example", "https://app.example/", '{"a": 1}', "[1, 2]"],
+    ids=["broken-json", "no-scheme", "trailing-slash", "json-object", "json-numbers"],
+)
+def test_an_unreadable_cors_origins_value_is_refused(monkeypatch: pytest.MonkeyPatch, value):
+    monkeypatch.setenv("GATEWAY_CORS_ORIGINS", value)
+
+    with pytest.raises(ValueError, match="cors_origins"):
+        Settings()

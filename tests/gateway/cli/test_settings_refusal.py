@@ -74,3 +74,16 @@ def test_a_malformed_setting_is_named_in_one_line(monkeypatch: pytest.MonkeyPatc
     assert result.output.strip().startswith("GATEWAY_REQUEST_TIMEOUT_SECONDS: ")
     assert "soon" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_unreadable_cors_origins_value_is_one_line(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("GATEWAY_CORS_ORIGINS", '["https://app.example"')
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["db", "upgrade"])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("GATEWAY_CORS_ORIGINS: is neither a JSON list of origins")
