@@ -1,0 +1,170 @@
+"""Fixtures for the Node harness: real JavaScript clients (``tests/node/scripts/*.mjs``) run by
+``node`` against a real gateway process, which serves its own PostgreSQL database (migrated and
+seeded, dropped afterwards), a Redis prefix of its own (deleted afterwards), the test identity
+provider and the demo upstreams.
+
+Without ``node`` or the npm packages (``npm ci --prefix tests/node``) these tests skip with that
+reason, or fail when ``GATEWAY_TEST_REQUIRE_SERVICES`` is set, as in CI.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from contract.scopes import READ_SCOPES
+from datasources.db import create_engine
+from datasources.migrate import upgrade_database
+from datasources.tables import users
+from demo.seed import FIRST_USER_SUBJECT, seed_database
+from tests.conftest import DATABASE_URL
+from tests.idp import LocalIdentityProvider
+from tests.processes import RunningProcess, clean_environment, running_gateway
+from tests.services import require_or_skip
+from tests.upstreams import UpstreamService
+
+HARNESS = Path(__file__).resolve().parent
+SCRIPTS = HARNESS / "scripts"
+NODE_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class NodeHarness:
+    node: str
+
+    def run(self, script: str, **environment: str) -> dict[str, Any]:
+        """Run ``scripts/<script>`` with ``MANIFOLD_*`` inputs; its one-line JSON report."""
+        completed = subprocess.run(
+            [self.node, str(SCRIPTS / script)],
+            cwd=HARNESS,
+            env=clean_environment(**environment),
+            capture_output=True,
+            text=True,
+            timeout=NODE_SECONDS,
+            check=False,
+        )
+        lines = completed.stdout.strip().splitlines()
+        if not lines:
+            raise AssertionError(f"{script} printed no report; stderr:\n{completed.stderr}")
+        report: dict[str, Any] = json.loads(lines[-1])
+        report["exit_code"] = completed.returncode
+        report["stderr"] = completed.stderr[-2000:]
+        return report
+
+
+@pytest.fixture(scope="session")
+def node_harness() -> NodeHarness:
+    node = shutil.which("node")
+    if node is None:
+        require_or_skip("node is not installed: the Node client tests need Node 20")
+    if not (HARNESS / "node_modules" / ".package-lock.json").exists():
+        require_or_skip("the Node harness is not installed: run `npm ci --prefix tests/node`")
+    return NodeHarness(node)
+
+
+@pytest.fixture(scope="session")
+async def seeded_database() -> AsyncIterator[str]:
+    """A database of its own, committed to by a separate process, so never the tests' shared
+    rolled-back one."""
+    admin_url = make_url(DATABASE_URL)
+    name = f"manifold_node_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:
+        await admin.dispose()
+        require_or_skip(f"PostgreSQL at {admin_url.render_as_string()} is unavailable: {error}")
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        await upgrade_database(url)
+        engine = create_engine(url)
+        try:
+            await seed_database(engine, users=20, orders_per_user=3)
+        finally:
+            await engine.dispose()
+        yield url
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+async def first_user_name(seeded_database: str) -> str:
+    engine = create_engine(seeded_database)
+    try:
+        async with engine.connect() as connection:
+            name: str = (
+                await connection.execute(
+                    select(users.c.name).where(users.c.subject == FIRST_USER_SUBJECT)
+                )
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    return name
+
+
+@pytest.fixture(scope="session")
+async def process_redis_prefix(redis_url: str) -> AsyncIterator[str]:
+    """The gateway processes' Redis prefix, and every key under it deleted afterwards."""
+    prefix = f"manifold-test:node-{uuid.uuid4().hex[:8]}:"
+    yield prefix
+    client = Redis.from_url(redis_url)
+    try:
+        async for key in client.scan_iter(match=prefix + "*"):
+            await client.delete(key)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def gateway_environment(
+    tmp_path_factory: pytest.TempPathFactory,
+    seeded_database: str,
+    redis_url: str,
+    process_redis_prefix: str,
+    identity_provider: LocalIdentityProvider,
+    upstream_services: tuple[UpstreamService, UpstreamService],
+) -> dict[str, str]:
+    content, recommendations = upstream_services
+    return clean_environment(
+        GATEWAY_ENV="dev",
+        GATEWAY_DATA_DIR=str(tmp_path_factory.mktemp("gateway-process")),
+        GATEWAY_DATABASE_URL=seeded_database,
+        GATEWAY_REDIS_URL=redis_url,
+        GATEWAY_REDIS_PREFIX=process_redis_prefix,
+        GATEWAY_OAUTH_ISSUER=identity_provider.issuer,
+        GATEWAY_OAUTH_AUDIENCE=identity_provider.audience,
+        GATEWAY_OAUTH_JWKS_URL=identity_provider.jwks_url,
+        GATEWAY_OAUTH_JWKS_COOLDOWN_SECONDS="0.5",
+        GATEWAY_CONTENT_URL=content.base_url,
+        GATEWAY_RECOMMENDATIONS_URL=recommendations.base_url,
+    )
+
+
+@pytest.fixture(scope="session")
+def gateway_process(
+    gateway_environment: dict[str, str], node_harness: NodeHarness
+) -> Iterator[RunningProcess]:
+    """One gateway process with the default settings, for every client test."""
+    with running_gateway(gateway_environment, cwd=HARNESS) as process:
+        yield process
+
+
+@pytest.fixture
+def user_token(identity_provider: LocalIdentityProvider) -> str:
+    """A token of the seeded first user, with every read scope, as the demo hands out."""
+    return identity_provider.mint(subject=FIRST_USER_SUBJECT, scopes=[str(s) for s in READ_SCOPES])
