@@ -8,11 +8,14 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from datasources.db import Database
 from gateway.http import health
+from gateway.http.graphiql import ASSETS_PATH
 from gateway.http.request_id import RequestIdMiddleware
 from gateway.http.view import GraphQLView
 from gateway.observability.metrics import Metrics
@@ -38,11 +41,28 @@ class _GraphQLEndpoint:
         await view(scope, receive, send)
 
 
+async def _graphiql_asset(request: Request) -> Response:
+    """GraphiQL's files, from the package; the URL carries their hash, so they never change."""
+    page = request.app.state.graphql_view.graphiql
+    asset = None if page is None else page.asset(request.path_params["name"])
+    if asset is None:
+        return PlainTextResponse("Not Found", status_code=404)
+    return Response(
+        asset.content,
+        media_type=asset.media_type,
+        headers={
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 def _routes() -> list[BaseRoute]:
     return [
         # No WebSocket route until subscriptions exist: an unused transport is attack surface.
         # Every method reaches the view, which refuses all but GET and POST with a JSON 405.
         Route("/graphql", _GraphQLEndpoint(), methods=None),
+        Route(ASSETS_PATH + "/{name}", _graphiql_asset, methods=["GET"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),

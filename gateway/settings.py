@@ -200,6 +200,13 @@ class Settings(BaseSettings):
         default=None,
         description="GraphiQL for browsers at /graphql. Unset: on in dev, off in prod.",
     )
+    graphiql_token: SecretStr | None = Field(
+        default=None,
+        description="A bearer token GraphiQL's Headers tab starts with, so the page opens signed "
+        "in and its schema, Docs and checks show what that token may see; `gateway demo` sets "
+        "it to the demo user's token. Development only: refused with GATEWAY_ENV=prod. The page "
+        "then holds a credential, so it is served with `Cache-Control: no-store`.",
+    )
     introspection: bool | None = Field(
         default=None,
         description="Answer `__schema` and `__type` (else INTROSPECTION_DISABLED). Unset: on in "
@@ -459,15 +466,26 @@ class Settings(BaseSettings):
                 "GATEWAY_OAUTH_INTROSPECTION_URL must use https, with GATEWAY_OAUTH_CLIENT_ID "
                 "and GATEWAY_OAUTH_CLIENT_SECRET"
             )
-        for name, value in self:
-            if isinstance(value, SecretStr) and (
-                value.get_secret_value().strip().lower() in _PLACEHOLDER_SECRETS
-                or len(value.get_secret_value()) < 16
-            ):
-                problems.append(f"GATEWAY_{name.upper()} holds a placeholder or short value")
+        if self.graphiql_token is not None:
+            problems.append("GATEWAY_GRAPHIQL_TOKEN is for development only: unset it")
+        problems.extend(_weak_secrets(self))
         if problems:
             raise ValueError("refusing to start with GATEWAY_ENV=prod: " + "; ".join(problems))
         return self
+
+
+def _weak_secrets(settings: Settings) -> list[str]:
+    """Secrets holding a placeholder or a short value (the GraphiQL token is refused outright)."""
+    return [
+        f"GATEWAY_{name.upper()} holds a placeholder or short value"
+        for name, value in settings
+        if name != "graphiql_token"
+        and isinstance(value, SecretStr)
+        and (
+            value.get_secret_value().strip().lower() in _PLACEHOLDER_SECRETS
+            or len(value.get_secret_value()) < 16
+        )
+    ]
 
 
 def _strong_pepper(pepper: str) -> bool:

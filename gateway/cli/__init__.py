@@ -33,6 +33,7 @@ from gateway.cli.common import (
 )
 from gateway.cli.keys import keys_app
 from gateway.cli.schema_check import InvalidSchema, compare
+from gateway.http.graphiql import DEMO_QUERY
 from gateway.observability.log import configure_logging
 from gateway.observability.redaction import uvicorn_log_config
 from gateway.settings import Settings, get_settings
@@ -195,18 +196,20 @@ def demo(
     if subject is None:
         raise fail("the demo database has no user 1")
     access_token = _mint(settings, subject, list(READ_SCOPES), 12 * 3600)
+    # The worker reads its settings from the environment: GraphiQL opens signed in as user 1.
+    os.environ["GATEWAY_GRAPHIQL_TOKEN"] = access_token
+    get_settings.cache_clear()
     with ExitStack() as upstreams:
         content_url, recommendations_url = _demo_upstreams(settings, upstreams)
         typer.echo(
             "\nManifold demo\n"
-            f"  GraphiQL:         http://{host}:{port}/graphql\n"
+            f"  GraphiQL:         http://{host}:{port}/graphql  (signed in as user 1, all read "
+            "scopes; press ▶ to run the query it opens with)\n"
             f"  Content:          {content_url}/openapi.json\n"
             f"  Recommendations:  {recommendations_url}/openapi.json\n"
-            "  Paste into GraphiQL's Headers tab (valid 12h, user 1, all read scopes):\n\n"
+            "  For curl and other clients (valid 12h):\n\n"
             f'  {{"Authorization": "Bearer {access_token}"}}\n\n'
-            "  Then run:  { me { name orders(first: 3) { edges { node { number "
-            "lines { quantity content { title price { amount } } } } } } "
-            "recommendations(first: 3) { score reason content { title } } } }\n"
+            f"  The first query:  {DEMO_QUERY}\n"
         )
         _serve(host, port, 1)
 

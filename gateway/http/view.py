@@ -21,7 +21,6 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
-from strawberry.http.ides import get_graphql_ide_html
 
 from auth.credentials import Authenticator
 from auth.principal import Principal
@@ -35,6 +34,7 @@ from contract.errors import (
 from datasources.resilience import Deadline
 from gateway.http import csrf
 from gateway.http.cache_headers import cache_headers
+from gateway.http.graphiql import CONTENT_SECURITY_POLICY, GraphiQLPage
 from gateway.http.media_types import GRAPHQL_RESPONSE, JSON, answer_status, negotiate
 from gateway.http.protocol import read_operations
 from gateway.operations.pipeline import OperationPipeline, Outcome
@@ -96,6 +96,19 @@ def request_principal(
     return principal
 
 
+def graphiql_response(page: GraphiQLPage) -> Response:
+    return HTMLResponse(
+        page.html,
+        headers={
+            # With a development token inside, no cache may keep the page.
+            "Cache-Control": "no-store" if page.holds_credential else "no-cache",
+            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
 class GraphQLView:
     def __init__(
         self, *, settings: Settings, pipeline: OperationPipeline, authenticator: Authenticator
@@ -103,8 +116,13 @@ class GraphQLView:
         self.settings = settings
         self.pipeline = pipeline
         self.authenticator = authenticator
-        self.ide_html = (
-            get_graphql_ide_html(graphql_ide="graphiql") if settings.graphiql_enabled else None
+        token = settings.graphiql_token
+        self.graphiql = (
+            GraphiQLPage(
+                endpoint="/graphql", token=None if token is None else token.get_secret_value()
+            )
+            if settings.graphiql_enabled
+            else None
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -152,8 +170,8 @@ class GraphQLView:
                 f"{request.method} is not served on /graphql: use GET for queries or POST.",
                 headers={"Allow": ", ".join(ALLOWED_METHODS)},
             )
-        if self.ide_html is not None and self.wants_ide(request):
-            return HTMLResponse(self.ide_html)
+        if self.graphiql is not None and self.wants_ide(request):
+            return graphiql_response(self.graphiql)
         if answer_type is None:
             raise Refused.because(
                 406,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -168,3 +169,30 @@ def gateway_process(
 def user_token(identity_provider: LocalIdentityProvider) -> str:
     """A token of the seeded first user, with every read scope, as the demo hands out."""
     return identity_provider.mint(subject=FIRST_USER_SUBJECT, scopes=[str(s) for s in READ_SCOPES])
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium, which playwright-core drives (it downloads no browser of its own)."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        require_or_skip("Chromium is not installed: `apt-get install -y chromium`")
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_gateway_process(
+    gateway_environment: dict[str, str],
+    node_harness: NodeHarness,
+    identity_provider: LocalIdentityProvider,
+) -> Iterator[tuple[RunningProcess, str]]:
+    """A gateway whose GraphiQL starts signed in, as ``gateway demo`` runs it; and its token."""
+    token = identity_provider.mint(
+        subject=FIRST_USER_SUBJECT,
+        scopes=[str(s) for s in READ_SCOPES],
+        exp=int(time.time()) + 3600,  # outlives the session, as the demo's 12 h token does
+    )
+    with running_gateway(
+        {**gateway_environment, "GATEWAY_GRAPHIQL_TOKEN": token}, cwd=HARNESS
+    ) as process:
+        yield process, token
