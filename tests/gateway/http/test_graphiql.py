@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -114,6 +115,24 @@ async def test_with_graphiql_off_there_is_no_page_and_no_assets(make_gateway):
 
 
 def test_a_wheel_carries_the_page_and_its_files(tmp_path: Path):
+    # Built from a copy: setuptools writes build/ and *.egg-info next to the sources.
+    source = tmp_path / "source"
+    shutil.copytree(
+        REPOSITORY,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "node_modules",
+            "build",
+            "*.egg-info",
+            ".data",
+            "__pycache__",
+            ".mypy_cache",
+            ".ruff_cache",
+            ".pytest_cache",
+        ),
+    )
     subprocess.run(
         [
             sys.executable,
@@ -125,7 +144,7 @@ def test_a_wheel_carries_the_page_and_its_files(tmp_path: Path):
             "-q",
             "-w",
             str(tmp_path),
-            str(REPOSITORY),
+            str(source),
         ],
         check=True,
         capture_output=True,
