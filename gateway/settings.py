@@ -292,6 +292,13 @@ class Settings(BaseSettings):
         default="operations:any",
         description="Callers holding this scope may send any document in persisted-only mode.",
     )
+    federation: bool = Field(
+        default=False,
+        description="Serve Manifold as an Apollo Federation v2 subgraph: `_service { sdl }` and "
+        '`_entities`, with `@key(fields: "id")` on User, Order and Content, resolved and '
+        "authorized as `node(id:)` is (docs/federation.md). `_service` follows "
+        "GATEWAY_INTROSPECTION.",
+    )
     introspection_by_scope: bool = Field(
         default=True, description="Introspection shows only what the caller's scopes allow."
     )

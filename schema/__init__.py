@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext
 
 from schema.api_keys import ApiKeysMutation, ApiKeysQuery
 from schema.content import Content, ContentQuery
+from schema.federation import SCALARS, FederationQuery, subgraph_sdl
 from schema.masking import log_unexpected
 from schema.nodes import NodeQuery
 from schema.orders import Order, OrdersQuery
@@ -19,18 +20,16 @@ from schema.recommendations import RecommendationsQuery
 from schema.users import User, UsersQuery
 from schema.validation import NoIntrospection, validation_rules
 
-Query = merge_types(
-    "Query",
-    (
-        NodeQuery,
-        UsersQuery,
-        OrdersQuery,
-        ContentQuery,
-        RecommendationsQuery,
-        ApiKeysQuery,
-        RateLimitQuery,
-    ),
+_QUERIES = (
+    NodeQuery,
+    UsersQuery,
+    OrdersQuery,
+    ContentQuery,
+    RecommendationsQuery,
+    ApiKeysQuery,
+    RateLimitQuery,
 )
+Query = merge_types("Query", _QUERIES)
 Mutation = merge_types("Mutation", (ApiKeysMutation,))
 
 
@@ -40,6 +39,8 @@ class ManifoldSchema(strawberry.Schema):
     validation_rules: tuple[type[ASTValidationRule], ...]
     #: Whether "Did you mean …" hints may appear in validation errors.
     suggestions: bool
+    #: The Apollo Federation subgraph SDL (``_service { sdl }``); None when not a subgraph.
+    subgraph_sdl: str | None
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -49,20 +50,24 @@ class ManifoldSchema(strawberry.Schema):
         log_unexpected(errors, str(request_id))
 
 
-def build_schema(*, suggestions: bool = True, introspection: bool = True) -> ManifoldSchema:
+def build_schema(
+    *, suggestions: bool = True, introspection: bool = True, federation: bool = False
+) -> ManifoldSchema:
     """A fresh schema; built per app so settings never leak between instances.
 
     The gateway executes documents itself (``gateway.operations``) and reads ``validation_rules``
     and ``suggestions`` from here; the Strawberry extension only makes ``schema.execute`` refuse
-    introspection the same way when it is off.
+    introspection the same way when it is off. ``federation`` adds the subgraph fields
+    (``schema.federation``).
     """
     schema = ManifoldSchema(
-        query=Query,
+        query=merge_types("Query", (*_QUERIES, FederationQuery)) if federation else Query,
         mutation=Mutation,
         types=[User, Order, Content],
         extensions=[] if introspection else [lambda: AddValidationRules([NoIntrospection])],
-        config=StrawberryConfig(disable_field_suggestions=not suggestions),
+        config=StrawberryConfig(disable_field_suggestions=not suggestions, scalar_map=SCALARS),
     )
     schema.validation_rules = validation_rules(introspection=introspection)
     schema.suggestions = suggestions
+    schema.subgraph_sdl = subgraph_sdl(schema.as_str()) if federation else None
     return schema

@@ -2,7 +2,8 @@
 
 graphql-core's specified rules, the two Strawberry adds for its own features (``Maybe`` nulls
 and ``@oneOf`` inputs), and, when introspection is switched off (the default in prod), a rule
-refusing ``__schema`` and ``__type`` with the contract code ``INTROSPECTION_DISABLED``.
+refusing ``__schema``, ``__type`` and a subgraph's ``_service`` with the contract code
+``INTROSPECTION_DISABLED``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from contract.errors import ErrorCode
 
 #: The root fields that introspect the schema (``__typename`` only names a type).
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+#: What introspection being off refuses: those, and a federation subgraph's SDL, which is the
+#: whole schema too.
+SCHEMA_REVEALING_FIELDS = INTROSPECTION_FIELDS | {"_service"}
 
 #: Rules Strawberry adds to graphql-core's for every document.
 STRAWBERRY_RULES: tuple[type[ASTValidationRule], ...] = (
@@ -27,7 +31,7 @@ STRAWBERRY_RULES: tuple[type[ASTValidationRule], ...] = (
 
 class NoIntrospection(ValidationRule):
     def enter_field(self, node: FieldNode, *_args: Any) -> None:
-        if node.name.value in INTROSPECTION_FIELDS:
+        if node.name.value in SCHEMA_REVEALING_FIELDS:
             self.report_error(
                 GraphQLError(
                     "Introspection is disabled on this gateway.",

@@ -6,6 +6,10 @@ type has no field left, then every type no longer reachable from a root (``Order
 only through gated fields, disappears for a ``content:read`` token). Introspection answered from
 this view shows a partner exactly its own API, and ``__type(name: "Order")`` answers ``null``.
 
+A federation subgraph's plumbing (``_entities``, ``_service``) is in no caller's view: a router
+reads the SDL with a query, not by introspection, and ``_entities`` would otherwise make every
+entity type reachable (``Order`` included) for anyone.
+
 Views are built lazily and cached per set of satisfied requirements (not per token or scope
 set), so their number is bounded by the schema, not by callers. Resolvers are shared with the
 full schema; only introspection executes against a view.
@@ -28,6 +32,7 @@ from graphql.utilities.map_schema_config import SchemaElementKind, map_schema_co
 from strawberry.permission import PermissionExtension
 
 from auth.access import Requirement
+from schema.federation import PLUMBING_FIELDS
 from schema.permissions import RequiresScopes
 
 FieldKey = tuple[str, str]
@@ -67,6 +72,10 @@ class ScopedSchemas:
                 if requirements:
                     self.gated[(named.name, name)] = requirements
         self.requirements = frozenset(r for rs in self.gated.values() for r in rs)
+        query = schema.query_type
+        self.plumbing: frozenset[FieldKey] = frozenset(
+            (query.name, name) for name in PLUMBING_FIELDS if query and name in query.fields
+        )
         self._views: dict[frozenset[Requirement], GraphQLSchema] = {}
 
     def for_caller(self, satisfies: Callable[[Requirement], bool]) -> GraphQLSchema:
@@ -81,7 +90,7 @@ class ScopedSchemas:
             key
             for key, requirements in self.gated.items()
             if not all(requirement in granted for requirement in requirements)
-        }
+        } | self.plumbing
         types = _object_like(self.schema)
         while True:  # a field whose type lost every field must go too
             empty = {

@@ -252,9 +252,18 @@ async def _prepare_demo(settings: Settings) -> str | None:
 
 
 @schema_app.command("export")
-def schema_export() -> None:
+def schema_export(
+    federation: Annotated[
+        bool,
+        typer.Option(
+            "--federation", help="Print the Apollo Federation subgraph SDL a router composes."
+        ),
+    ] = False,
+) -> None:
     """Print the full SDL, with @requiresScopes on every gated field."""
-    sys.stdout.write(build_schema().as_str() + "\n")
+    schema = build_schema(federation=federation)
+    sdl = schema.subgraph_sdl if schema.subgraph_sdl is not None else schema.as_str()
+    sys.stdout.write(sdl + "\n")
 
 
 @schema_app.command("check")

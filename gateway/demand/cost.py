@@ -6,7 +6,8 @@ The model (documented for partners in the README):
   selections' cost times the field's multiplier; scalar and enum fields cost 0;
 * the multiplier of a field with a ``first`` argument is that argument's value (a literal or a
   variable), else the argument's schema default, else ``default_first``; of a field with an
-  ``ids`` list argument it is the list's length; otherwise 1;
+  ``ids`` list argument (``representations`` for a federation subgraph's ``_entities``) it is
+  the list's length; otherwise 1;
 * fragments and inline fragments add their selections' cost (an upper bound for abstract types:
   every type condition is counted); each spread of a named fragment adds its cost again;
 * a mutation adds ``mutation_base`` to its selections' cost; introspection fields (``__schema``,
@@ -59,6 +60,8 @@ __all__ = ["CostModel", "operation_cost", "price"]
 
 FIRST_ARGUMENT = "first"
 IDS_ARGUMENT = "ids"
+#: List arguments whose length is the number of objects a field returns.
+LIST_ARGUMENTS = (IDS_ARGUMENT, "representations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +221,11 @@ class _Walker:
             if isinstance(value, int) and not isinstance(value, bool) and value > 0:
                 return min(value, self.model.max_items)
             return self.model.default_first
-        ids = definition.args.get(IDS_ARGUMENT)
-        if ids is not None and is_list_type(get_nullable_type(ids.type)):
-            value = self.argument(node, definition, IDS_ARGUMENT)
-            return min(len(value), self.model.max_items) if isinstance(value, list) else 1
+        for name in LIST_ARGUMENTS:
+            listed = definition.args.get(name)
+            if listed is not None and is_list_type(get_nullable_type(listed.type)):
+                value = self.argument(node, definition, name)
+                return min(len(value), self.model.max_items) if isinstance(value, list) else 1
         return 1
 
     def argument(self, node: FieldNode, definition: GraphQLField, name: str) -> Any:

@@ -91,6 +91,7 @@ async def open_resources(
         schema = build_schema(
             suggestions=settings.field_suggestions_enabled,
             introspection=settings.introspection_enabled,
+            federation=settings.federation,
         )
         backends = Backends(
             database=database,

@@ -9,6 +9,7 @@ reason, or fail when ``GATEWAY_TEST_REQUIRE_SERVICES`` is set, as in CI.
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
@@ -196,3 +197,26 @@ def demo_gateway_process(
         {**gateway_environment, "GATEWAY_GRAPHIQL_TOKEN": token}, cwd=HARNESS
     ) as process:
         yield process, token
+
+
+@pytest.fixture(scope="session")
+def federated_gateway_process(
+    gateway_environment: dict[str, str], node_harness: NodeHarness
+) -> Iterator[RunningProcess]:
+    """A gateway serving as a federation subgraph (GATEWAY_FEDERATION=true)."""
+    with running_gateway(
+        {**gateway_environment, "GATEWAY_FEDERATION": "true"}, cwd=HARNESS
+    ) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+async def user_names(seeded_database: str) -> dict[str, str]:
+    """The seeded users' names by global id, as a supergraph query shows them."""
+    engine = create_engine(seeded_database)
+    try:
+        async with engine.connect() as connection:
+            rows = (await connection.execute(select(users.c.id, users.c.name))).all()
+    finally:
+        await engine.dispose()
+    return {base64.b64encode(f"User:{row.id}".encode()).decode(): row.name for row in rows}
