@@ -66,7 +66,9 @@ def create_engine(
         hide_parameters=True,  # bound values (emails, subjects) never reach logs or tracebacks
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip on every checkout. A connection the server dropped
+        # fails its statement instead, SQLAlchemy invalidates the whole pool on that disconnect,
+        # and the loaders retry a read once (``datasources.loaders``).
         pool_recycle=1800,
         connect_args=connect_args,
     )
@@ -85,6 +87,9 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # Reads run in autocommit: each batch is one statement, so a transaction around it would
+        # only add BEGIN and ROLLBACK round trips.
+        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._warn = ThrottledWarning(logger)
 
     def report_unavailable(self, error: BaseException) -> None:
@@ -98,8 +103,8 @@ class Database:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads; nothing it does is committed."""
-        async with self.engine.connect() as connection:
+        """A connection for reads, in autocommit: one statement is one round trip."""
+        async with self._reads.connect() as connection:
             yield connection
 
     @asynccontextmanager

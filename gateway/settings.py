@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         "regardless; without Redis, lookups are not cached).",
     )
 
+    compiled_execution: bool = Field(
+        default=True,
+        description="Execute queries with a plan compiled once per document (the same answers, "
+        "less work per field); false: every operation runs on graphql-core's executor.",
+    )
     rate_limit_enabled: bool = Field(default=True, description="Cost budgets on or off.")
     rate_limit_budget: int = Field(
         default=10_000,

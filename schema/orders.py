@@ -54,19 +54,24 @@ def stored_status(status: OrderStatus | None) -> StoredOrderStatus | None:
 
 @strawberry.type(description="One product line of an order.")
 class OrderLine:
+    """Money fields are resolved from the record when selected: a list of lines rarely asks
+    for all of them, and building each costs more than reading a number."""
+
+    record: strawberry.Private[OrderLineRecord]
     content_id: strawberry.Private[int]
     quantity: int = strawberry.field(description="Units ordered.")
-    unit_price: Money = strawberry.field(description="Price of one unit when ordered.")
-    subtotal: Money = strawberry.field(description="quantity times unitPrice.")
+
+    @strawberry.field(description="Price of one unit when ordered.")
+    def unit_price(self) -> Money:
+        return Money.of(self.record.unit_price, self.record.currency)
+
+    @strawberry.field(description="quantity times unitPrice.")
+    def subtotal(self) -> Money:
+        return Money.of(order_resolvers.line_subtotal(self.record), self.record.currency)
 
     @classmethod
     def from_record(cls, record: OrderLineRecord) -> OrderLine:
-        return cls(
-            content_id=record.content_id,
-            quantity=record.quantity,
-            unit_price=Money.of(record.unit_price, record.currency),
-            subtotal=Money.of(order_resolvers.line_subtotal(record), record.currency),
-        )
+        return cls(record=record, content_id=record.content_id, quantity=record.quantity)
 
     @strawberry.field(
         description="The product bought, from the content service; null (with an UPSTREAM_* "
@@ -86,8 +91,12 @@ class Order(relay.Node):
     number: str = strawberry.field(description="Human-facing order number.")
     status: OrderStatus
     placed_at: datetime = strawberry.field(description="When the order was placed (UTC).")
-    total: Money
+    record: strawberry.Private[OrderRecord]
     customer_id: strawberry.Private[int]
+
+    @strawberry.field
+    def total(self) -> Money:
+        return Money.of(self.record.total, self.record.currency)
 
     @classmethod
     def from_record(cls, record: OrderRecord) -> Order:
@@ -96,7 +105,7 @@ class Order(relay.Node):
             number=record.number,
             status=_FROM_STORED[record.status],
             placed_at=record.placed_at,
-            total=Money.of(record.total, record.currency),
+            record=record,
             customer_id=record.user_id,
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from datasources.instrumentation import DatasourceMetrics
 
@@ -17,6 +17,17 @@ class Metrics:
             ["route", "method", "status"],
             registry=self.registry,
         )
+
+        self.executions = Counter(
+            "manifold_executions",
+            "Operations executed, by path (compiled or interpreted) and, for the interpreted "
+            "path, why the compiled one was not taken (a bounded set of reasons).",
+            ["path", "reason"],
+            registry=self.registry,
+        )
+
+    def count_execution(self, path: str, reason: str) -> None:
+        self.executions.labels(path=path, reason=reason).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
 
@@ -26,13 +27,15 @@ DOCUMENT_CACHE_SIZE = 1024
 class Document:
     """One parsed document: its analysis, and its validation once someone asked for it."""
 
-    __slots__ = ("_errors", "analysis", "over_tokens")
+    __slots__ = ("_errors", "analysis", "over_tokens", "plans")
 
     def __init__(self, analysis: DocumentAnalysis, *, over_tokens: bool = False) -> None:
         self.analysis = analysis
         #: Parsed past the token limit in measure mode: the limit check logs it every time.
         self.over_tokens = over_tokens
         self._errors: list[GraphQLError] | None = None
+        #: Compiled execution plans by operation name (or why an operation has none).
+        self.plans: dict[str | None, Any] = {}
 
     @property
     def node(self) -> DocumentNode:

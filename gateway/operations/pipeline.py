@@ -21,7 +21,7 @@ executed operation is 200 with ``data``, field errors classified (contract codes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from datasources.loaders import Backends, build_loaders
 from gateway.demand.charge import FREE, Charge, Demand
 from gateway.operations import limits
 from gateway.operations.analysis import OperationAnalysis
+from gateway.operations.compiled import Execution, OperationPlan, Unsupported
 from gateway.operations.documents import Document, DocumentCache, Validator
 from gateway.operations.execution import execute_operation
 from gateway.operations.introspection import ScopedIntrospection
@@ -47,6 +48,9 @@ from schema.masking import classify_all, log_unexpected
 
 #: graphql-core's own cap on variable coercion errors, so both coercions report alike.
 MAX_COERCION_ERRORS = 50
+
+#: Counts each execution by path ("compiled" or "interpreted") and why (a bounded reason).
+ExecutionCounter = Callable[[str, str], None]
 
 
 @dataclass(slots=True)
@@ -104,6 +108,8 @@ class OperationPipeline:
         demand: Demand,
         persisted: PersistedPolicy,
         api_keys: ApiKeys | None = None,
+        compiled: bool = True,
+        count_execution: ExecutionCounter | None = None,
     ) -> None:
         self.schema = schema
         self.backends = backends
@@ -116,6 +122,8 @@ class OperationPipeline:
         self.demand = demand
         self.persisted = persisted
         self.api_keys = api_keys
+        self.compiled = compiled
+        self.count_execution = count_execution or (lambda _path, _reason: None)
 
     async def run(self, call: OperationCall) -> Outcome:
         """Execute one query or mutation, or say why not.
@@ -192,19 +200,51 @@ class OperationPipeline:
     async def _execute(self, prepared: Prepared) -> Outcome:
         context = self.context(prepared)
         operation = prepared.call.operation
-        result = await execute_operation(
-            self.schema,
-            prepared.document.node,
-            operation_name=operation.operation_name,
-            variables=operation.variables,
-            context=context,
-            operation_extensions=operation.extensions,
-        )
+        plan = self._plan(prepared)
+        if isinstance(plan, OperationPlan):
+            self.count_execution("compiled", "")
+            result = await Execution(
+                plan,
+                context=context,
+                variables=prepared.variables,
+                operation_extensions=operation.extensions,
+            ).run()
+        else:
+            self.count_execution("interpreted", plan)
+            result = await execute_operation(
+                self.schema,
+                prepared.document.node,
+                operation_name=operation.operation_name,
+                variables=operation.variables,
+                context=context,
+                operation_extensions=operation.extensions,
+            )
         outcome = self._answer(result, context.request_id, context.response, prepared.charge)
         if prepared.register_as is not None and self.apq is not None:
             # Registered only once it executed: junk and invalid documents never fill the cache.
             await self.apq.register(prepared.register_as, prepared.query)
         return outcome
+
+    def _plan(self, prepared: Prepared) -> OperationPlan | str:
+        """The operation's compiled plan, built on its first execution and kept with the
+        document; else why it runs interpreted."""
+        if not self.compiled:
+            return "disabled"
+        plans = prepared.document.plans
+        name = prepared.call.operation.operation_name
+        plan = plans.get(name)
+        if plan is None:
+            try:
+                plan = OperationPlan(
+                    self.schema,
+                    prepared.operation.node,
+                    prepared.document.analysis.fragments,
+                    hide_suggestions=self.validator.hide_suggestions,
+                )
+            except Unsupported as unsupported:
+                plan = unsupported.reason
+            plans[name] = plan
+        return plan
 
     @staticmethod
     def _answer(

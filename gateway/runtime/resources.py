@@ -121,6 +121,7 @@ async def open_resources(
                 cache=cache,
                 budgets=budgets,
                 api_keys=api_keys,
+                metrics=metrics,
             ),
             schema_revision=head_revision(),
         )
@@ -134,6 +135,7 @@ def build_pipeline(
     cache: Cache,
     budgets: Budgets | None,
     api_keys: ApiKeys | None,
+    metrics: Metrics | None = None,
 ) -> OperationPipeline:
     validator = Validator(
         schema._schema,
@@ -159,6 +161,8 @@ def build_pipeline(
             only=settings.persisted_only, bypass_scope=settings.persisted_bypass_scope
         ),
         api_keys=api_keys,
+        compiled=settings.compiled_execution,
+        count_execution=metrics.count_execution if metrics is not None else None,
     )
 
 

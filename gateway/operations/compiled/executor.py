@@ -1,0 +1,508 @@
+"""Running an operation plan: the same results as graphql-core's executor, with less work.
+
+The interpreted path pays, for every field of every object, graphql-core's generic dispatch
+(collect, build a resolve info, call Strawberry's wrapper, complete by type) and one task per
+concurrent awaitable. Here a field Strawberry resolves by reading an attribute is one
+``getattr`` and, for a string or a number, no call at all; only fields with a resolver of their
+own get an ``Info`` and a call, exactly as graphql-core would make it.
+
+Asynchronous resolvers (the ones that ask a dataloader) are driven without a task each: every
+coroutine of one wave is started, so the dataloaders see all their keys before the loop runs
+their batch (one SQL statement or REST call per level, as on the interpreted path), and each
+is resumed when what it awaits is done. Completion rules are graphql-core's, step for step:
+non-null violations propagate to the nearest nullable field or list item, errors are located
+(nodes, path) as ``located_error`` locates them, and an error inside a position already nulled
+is dropped, as graphql-core's ``CollectedErrors`` drops it. A resolver must therefore not rely
+on running in a task of its own (``asyncio.current_task``, ``asyncio.timeout``): deadlines
+belong in the dataloaders, which run their batches in tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections import deque
+from collections.abc import Awaitable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import ExecutionResult, GraphQLError, GraphQLObjectType, located_error
+from graphql.execution.executor import (
+    Executor,
+    default_type_resolver,
+    invalid_return_type_error,
+)
+from graphql.execution.values import VariableValues, get_argument_values
+from graphql.pyutils import Path, Undefined, is_iterable
+from graphql.type import GraphQLResolveInfoHelpers
+from strawberry.exceptions import (
+    PermissionReturnedAwaitableInSyncContextError,
+    PermissionReturnedNonBooleanError,
+)
+from strawberry.execution import optimized_is_awaitable
+from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
+from strawberry.types.arguments import convert_arguments
+from strawberry.utils.await_maybe import await_maybe
+
+from gateway.operations.compiled.plan import (
+    Completion,
+    DirectResolver,
+    FieldPlan,
+    OperationPlan,
+    fast_leaf,
+)
+
+#: The nearest nullable position above a value: ``(container, key, path)``, or ``ROOT`` when
+#: a null would reach ``data`` itself.
+Anchor = tuple[Any, Any, Path] | None
+ROOT: Anchor = None
+
+
+@dataclass(slots=True, eq=False)
+class _Pending:
+    """A field (or list item) whose resolver returned an awaitable, and where its value goes."""
+
+    awaitable: Any
+    plan: FieldPlan
+    completion: Completion
+    path: Path
+    container: Any
+    key: Any
+    anchor: Anchor
+    #: What the driven coroutine awaits now.
+    waiting: Any = None
+
+
+class Execution:
+    """One execution of one plan; built per request."""
+
+    def __init__(
+        self,
+        plan: OperationPlan,
+        *,
+        context: Any,
+        variables: VariableValues,
+        root_value: Any = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.schema = plan.schema
+        self.context = context
+        self.variables = variables
+        self.coerced = variables.coerced
+        self.root_value = root_value
+        self.operation_extensions = operation_extensions
+        self.errors: list[GraphQLError] = []
+        self.error_positions: set[Path | None] = set()
+        self.pending: deque[_Pending] = deque()
+        self.tracked: list[Awaitable[Any]] = []
+        self.helpers = GraphQLResolveInfoHelpers(gather=self._gather, track=self.tracked.extend)
+        self.data: dict[str, Any] | None = None
+        strawberry = plan.strawberry
+        self.info_class = strawberry.config.info_class
+        self.config = strawberry.config
+        self.scalar_registry = strawberry.schema_converter.scalar_registry
+
+    async def run(self) -> ExecutionResult:
+        try:
+            self.data = self.object(self.plan.root(self.variables), self.root_value, None, ROOT)
+        except GraphQLError as error:
+            self.add_error(error, None)
+            self.data = None
+        if self.pending:
+            await self.drain()
+        if self.tracked:
+            await asyncio.gather(*self.tracked, return_exceptions=True)
+        return ExecutionResult(self.data, self.errors or None)
+
+    # --- errors, as graphql-core's CollectedErrors keeps them ---------------------------------
+
+    def add_error(self, error: GraphQLError, path: Path | None) -> None:
+        if self.nulled(path):
+            return
+        self.error_positions.add(path)
+        self.errors.append(error)
+
+    def nulled(self, path: Path | None) -> bool:
+        positions = self.error_positions
+        if not positions:
+            return False
+        while path is not None:
+            if path in positions:
+                return True
+            path = path.prev
+        return None in positions
+
+    def _null(self, anchor: Anchor, error: GraphQLError) -> None:
+        """A non-null position failed after its parents were built: null the nearest nullable
+        one, as the error would have on its way up the stack."""
+        if anchor is None:
+            self.add_error(error, None)
+            self.data = None
+            return
+        container, key, path = anchor
+        self.add_error(error, path)
+        container[key] = None
+
+    # --- completion ---------------------------------------------------------------------------
+
+    def object(
+        self,
+        selection: Any,
+        source: Any,
+        path: Path | None,
+        anchor: Anchor,
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for plan in selection.fields:
+            key = plan.key
+            getter = plan.getter
+            if getter is not None:
+                completion = plan.completion
+                try:
+                    value = getter(source)
+                except Exception as raw:
+                    result[key] = self._field_error(
+                        raw, plan, Path(path, key, plan.parent_type.name), anchor
+                    )
+                    continue
+                if type(value) is completion.fast_type or (
+                    completion.leaf and fast_leaf(completion.leaf, value)
+                ):
+                    result[key] = value
+                    continue
+                result[key] = None
+                field_path = Path(path, key, plan.parent_type.name)
+                try:
+                    result[key] = self.complete(
+                        completion,
+                        plan,
+                        field_path,
+                        value,
+                        anchor if completion.non_null else (result, key, field_path),
+                    )
+                except Exception as raw:
+                    result[key] = self._field_error(raw, plan, field_path, anchor)
+                continue
+            result[key] = None
+            result[key] = self.call(plan, source, path, result, anchor)
+        return result
+
+    def call(
+        self, plan: FieldPlan, source: Any, parent_path: Path | None, container: Any, anchor: Anchor
+    ) -> Any:
+        key = plan.key
+        path = Path(parent_path, key, plan.parent_type.name)
+        if plan.is_typename:
+            return plan.parent_type.name
+        completion = plan.completion
+        try:
+            arguments = plan.static_arguments
+            if arguments is None:
+                arguments = get_argument_values(
+                    plan.definition,
+                    plan.nodes[0],
+                    self.variables,
+                    plan.details[0].fragment_variable_values,
+                    self.plan.hide_suggestions,
+                )
+            direct = plan.direct
+            if direct is not None:
+                result = self.direct_call(direct, plan, source, path, arguments)
+            else:
+                assert plan.resolve is not None
+                result = plan.resolve(source, self.info(plan, path), **arguments)
+            if optimized_is_awaitable(result):
+                self.pending.append(
+                    _Pending(result, plan, completion, path, container, key, anchor)
+                )
+                return None
+            return self.complete(
+                completion,
+                plan,
+                path,
+                result,
+                anchor if completion.non_null else (container, key, path),
+            )
+        except Exception as raw:
+            return self._field_error(raw, plan, path, anchor)
+
+    def direct_call(
+        self,
+        direct: DirectResolver,
+        plan: FieldPlan,
+        source: Any,
+        path: Path,
+        arguments: dict[str, Any],
+    ) -> Any:
+        """What Strawberry's wrapper would return for this field, made the way it makes it:
+        converted arguments, the reserved parameters, then the permission checks (inside the
+        coroutine for an async resolver, as ``PermissionExtension.resolve_async`` runs them)."""
+        info = None
+        if direct.needs_info:
+            info = self.info_class(_raw_info=self.info(plan, path), _field=direct.strawberry_field)
+        kwargs = (
+            convert_arguments(arguments, direct.arguments, self.scalar_registry, self.config, info)
+            if direct.arguments
+            else {}
+        )
+        for name in direct.source_parameters:
+            kwargs[name] = source
+        if direct.info_parameter is not None:
+            kwargs[direct.info_parameter] = info
+        args = (source,) if direct.pass_self else ()
+        # The extensions see what Strawberry hands them: everything but a parameter named info.
+        extension_kwargs = {name: value for name, value in kwargs.items() if name != "info"}
+        if direct.is_async:
+            return _guarded(direct, source, info, extension_kwargs, args, kwargs)
+        for extension, permission in direct.permissions:
+            allowed = permission.has_permission(source, info, **extension_kwargs)
+            if inspect.isawaitable(allowed):
+                if inspect.iscoroutine(allowed):
+                    allowed.close()
+                raise PermissionReturnedAwaitableInSyncContextError(permission)
+            if not isinstance(allowed, bool):
+                raise PermissionReturnedNonBooleanError(permission, allowed)
+            if not allowed:
+                return extension._on_unauthorized(permission)
+        return direct.function(*args, **kwargs)
+
+    def _field_error(self, raw: Exception, plan: FieldPlan, path: Path, anchor: Anchor) -> Any:
+        """The field's value after ``raw``: null, or raised on up when it may not be null."""
+        error = located_error(raw, plan.nodes, path.as_list())
+        if plan.completion.non_null:
+            raise error
+        self.add_error(error, path)
+        return None
+
+    def complete(
+        self, completion: Completion, plan: FieldPlan, path: Path, value: Any, anchor: Anchor
+    ) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            if completion.non_null:
+                msg = (
+                    "Cannot return null for non-nullable field"
+                    f" {plan.parent_type.name}.{plan.name}."
+                )
+                raise TypeError(msg)
+            return None
+        item = completion.item
+        if item is not None:
+            return self.complete_list(item, plan, path, value, anchor)
+        if completion.leaf:
+            if fast_leaf(completion.leaf, value):
+                return value
+            return Executor.complete_leaf_value(completion.named, value)
+        object_type = completion.object_type
+        if object_type is None:
+            object_type = self.runtime_type(completion, plan, path, value)
+            is_type_of = object_type.is_type_of
+            if is_type_of is not None and not is_type_of(value, self.info(plan, path)):
+                raise invalid_return_type_error(object_type, value, plan.details)
+            selection = self.plan.children(plan, object_type, self.variables)
+            return self.object(selection, value, path, anchor)
+        is_type_of = completion.is_type_of
+        if is_type_of is not None and not is_type_of(
+            value, self.info(plan, path) if completion.is_type_of_needs_info else None
+        ):
+            raise invalid_return_type_error(object_type, value, plan.details)
+        selection = plan.child or self.plan.children(plan, object_type, self.variables)
+        return self.object(selection, value, path, anchor)
+
+    def complete_list(
+        self, completion: Completion, plan: FieldPlan, path: Path, value: Any, anchor: Anchor
+    ) -> list[Any]:
+        if not is_iterable(value):
+            msg = (
+                "Expected Iterable, but did not find one for field"
+                f" '{plan.parent_type.name}.{plan.name}'."
+            )
+            raise GraphQLError(msg)
+        leaf = completion.leaf
+        non_null = completion.non_null
+        results: list[Any] = []
+        for index, item in enumerate(value):
+            if leaf and fast_leaf(leaf, item):
+                results.append(item)
+                continue
+            results.append(None)
+            item_path = Path(path, index, None)
+            try:
+                if optimized_is_awaitable(item):
+                    self.pending.append(
+                        _Pending(item, plan, completion, item_path, results, index, anchor)
+                    )
+                    continue
+                results[index] = self.complete(
+                    completion,
+                    plan,
+                    item_path,
+                    item,
+                    anchor if non_null else (results, index, item_path),
+                )
+            except Exception as raw:
+                error = located_error(raw, plan.nodes, item_path.as_list())
+                if non_null:
+                    raise error from None
+                self.add_error(error, item_path)
+        return results
+
+    def runtime_type(
+        self, completion: Completion, plan: FieldPlan, path: Path, value: Any
+    ) -> GraphQLObjectType:
+        """The object type of a value of an abstract type, checked as graphql-core checks it."""
+        abstract: Any = completion.named
+        info = self.info(plan, path)
+        resolve_type = abstract.resolve_type or default_type_resolver
+        name = resolve_type(value, info, abstract)
+        if optimized_is_awaitable(name):
+            raise TypeError("asynchronous type resolution is not compiled")  # pragma: no cover
+        checker = Executor.ensure_valid_runtime_type
+        runtime: GraphQLObjectType = checker(
+            self,  # type: ignore[arg-type]  # reads only .schema
+            name,
+            abstract,
+            plan.details,
+            info,
+            value,
+        )
+        return runtime
+
+    def info(self, plan: FieldPlan, path: Path) -> Any:
+        return _OperationContextAwareGraphQLResolveInfo(
+            plan.name,
+            plan.nodes,
+            plan.definition.type,
+            plan.parent_type,
+            path,
+            self.schema,
+            self.plan.fragment_definitions,
+            self.root_value,
+            self.plan.operation,
+            self.coerced,
+            self.context,
+            optimized_is_awaitable,
+            None,
+            self.helpers,
+            self.operation_extensions or {},
+        )
+
+    # --- the asynchronous part ----------------------------------------------------------------
+
+    async def drain(self) -> None:
+        """Drive every pending resolver to its end, wave after wave, without a task each."""
+        pending = self.pending
+        waiting: deque[_Pending] = deque()
+        try:
+            while pending or waiting:
+                while pending:
+                    self._advance(pending.popleft(), waiting, None)
+                if waiting:
+                    item = waiting.popleft()
+                    await _settled(item.waiting)
+                    self._advance(item, waiting, item.waiting)
+        finally:
+            for item in (*pending, *waiting):
+                awaitable = item.awaitable
+                if isinstance(awaitable, Coroutine):
+                    awaitable.close()
+
+    def _advance(self, item: _Pending, waiting: deque[_Pending], awaited: Any) -> None:
+        awaitable = item.awaitable
+        if not isinstance(awaitable, Coroutine):
+            # A bare future (or another awaitable): wait for it, then take its result.
+            if awaited is None:
+                future = asyncio.ensure_future(awaitable)
+                item.awaitable = future
+                if not future.done():
+                    item.waiting = future
+                    waiting.append(item)
+                    return
+            future = item.awaitable
+            try:
+                value = future.result()
+            except Exception as raw:
+                self._settle(item, None, raw)
+                return
+            self._settle(item, value, None)
+            return
+        try:
+            yielded = awaitable.send(None)
+        except StopIteration as stop:
+            self._settle(item, stop.value, None)
+            return
+        except Exception as raw:
+            self._settle(item, None, raw)
+            return
+        if yielded is not None and not hasattr(yielded, "_asyncio_future_blocking"):
+            awaitable.close()
+            self._settle(item, None, RuntimeError(f"Task got bad yield: {yielded!r}"))
+            return
+        if yielded is not None:
+            yielded._asyncio_future_blocking = False  # what a task does with what it is given
+        item.waiting = yielded
+        waiting.append(item)
+
+    def _settle(self, item: _Pending, value: Any, raw: Exception | None) -> None:
+        plan, completion, path = item.plan, item.completion, item.path
+        if self.error_positions and self.nulled(path):
+            return  # a parent was nulled meanwhile: graphql-core would have cancelled this
+        try:
+            if raw is not None:
+                raise raw
+            item.container[item.key] = self.complete(
+                completion,
+                plan,
+                path,
+                value,
+                item.anchor if completion.non_null else (item.container, item.key, path),
+            )
+        except Exception as error:
+            located = located_error(error, plan.nodes, path.as_list())
+            if completion.non_null:
+                self._null(item.anchor, located)
+            else:
+                self.add_error(located, path)
+                item.container[item.key] = None
+
+    @staticmethod
+    async def _gather(awaitables: Sequence[Awaitable[Any]]) -> list[Any]:
+        return list(await asyncio.gather(*awaitables))
+
+
+async def _guarded(  # noqa: PLR0917 - called from one place, in this order
+    direct: DirectResolver,
+    source: Any,
+    info: Any,
+    extension_kwargs: dict[str, Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """An async resolver behind its permission checks, as ``PermissionExtension.resolve_async``
+    runs them (a permission may answer with an awaitable there)."""
+    for extension, permission in direct.permissions:
+        allowed = await await_maybe(permission.has_permission(source, info, **extension_kwargs))
+        if not isinstance(allowed, bool):
+            if inspect.iscoroutine(allowed):
+                allowed.close()
+            raise PermissionReturnedNonBooleanError(permission, allowed)
+        if not allowed:
+            return extension._on_unauthorized(permission)
+    return await direct.function(*args, **kwargs)
+
+
+async def _settled(awaited: Any) -> None:
+    """Wait for what a driven coroutine awaits, leaving its outcome for the coroutine."""
+    if awaited is None:
+        await asyncio.sleep(0)
+        return
+    if awaited.done():
+        return
+    try:
+        await awaited
+    except BaseException:
+        if not awaited.done():
+            raise  # our own cancellation, not the awaited one's failure
+        return
