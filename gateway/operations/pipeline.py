@@ -254,7 +254,10 @@ class OperationPipeline:
         if result.errors:
             errors = list(result.errors)
             log_unexpected(errors, request_id)
-            payload["errors"] = [error.formatted for error in classify_all(errors, request_id)]
+            formatted: list[dict[str, Any]] = [
+                dict(error.formatted) for error in classify_all(errors, request_id)
+            ]
+            payload["errors"] = in_response_order(formatted, result.data)
         if charge.report is not None:
             payload["extensions"] = {"cost": charge.report}
         return Outcome(payload, response.status or 200, response.headers)
@@ -367,6 +370,36 @@ class OperationPipeline:
             # reports it. Nothing executed, so nothing is charged.
             raise Refused(400, [_as_bad_user_input(error) for error in coerced])
         return coerced
+
+
+def in_response_order(errors: list[dict[str, Any]], data: Any) -> list[dict[str, Any]]:
+    """Field errors in the order their paths appear in ``data``.
+
+    The executor reports errors as fields fail, which for fields waiting on different
+    backends is whichever answered first: the same request could list its errors in a
+    different order each time. Sorting by where each error sits in the answer makes the order
+    a function of the answer alone (and the order a reader scans it in).
+    """
+    if len(errors) < 2:
+        return errors
+
+    def position(error: dict[str, Any]) -> tuple[tuple[int, int | str], ...]:
+        key: list[tuple[int, int | str]] = []
+        value = data
+        for segment in error.get("path") or ():
+            if isinstance(value, dict) and segment in value:
+                key.append((0, list(value).index(segment)))
+                value = value[segment]
+            elif isinstance(value, list) and isinstance(segment, int) and segment < len(value):
+                key.append((0, segment))
+                value = value[segment]
+            else:  # below a position nulled by the error: only its own path orders it
+                key.append((1, segment if isinstance(segment, int) else 0))
+                key.append((2, str(segment)))
+                value = None
+        return tuple(key)
+
+    return sorted(errors, key=position)
 
 
 def _not_on(transport: Transport, kind: OperationType) -> Refused:

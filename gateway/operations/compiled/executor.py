@@ -95,6 +95,8 @@ class Execution:
         self.errors: list[GraphQLError] = []
         self.error_positions: set[Path | None] = set()
         self.pending: deque[_Pending] = deque()
+        #: Non-null failures waiting for the loop to turn before they null a parent.
+        self.deferred: list[tuple[Anchor, GraphQLError]] = []
         self.tracked: list[Awaitable[Any]] = []
         self.helpers = GraphQLResolveInfoHelpers(gather=self._gather, track=self.tracked.extend)
         self.data: dict[str, Any] | None = None
@@ -132,6 +134,18 @@ class Execution:
                 return True
             path = path.prev
         return None in positions
+
+    def _propagate(self) -> None:
+        """Null the positions that non-null failures reached since the loop last turned.
+
+        On the interpreted path such a failure reaches its parent through the task that
+        gathers its siblings, one turn of the event loop later; siblings that could run in
+        that turn have run, and their own errors are kept. Deferring the nulls to the same
+        moment keeps the same errors, in the same order.
+        """
+        deferred, self.deferred = self.deferred, []
+        for anchor, error in deferred:
+            self._null(anchor, error)
 
     def _null(self, anchor: Anchor, error: GraphQLError) -> None:
         """A non-null position failed after its parents were built: null the nearest nullable
@@ -241,20 +255,11 @@ class Execution:
         info = None
         if direct.needs_info:
             info = self.info_class(_raw_info=self.info(plan, path), _field=direct.strawberry_field)
-        kwargs = (
-            convert_arguments(arguments, direct.arguments, self.scalar_registry, self.config, info)
-            if direct.arguments
-            else {}
-        )
-        for name in direct.source_parameters:
-            kwargs[name] = source
-        if direct.info_parameter is not None:
-            kwargs[direct.info_parameter] = info
-        args = (source,) if direct.pass_self else ()
-        # The extensions see what Strawberry hands them: everything but a parameter named info.
-        extension_kwargs = {name: value for name, value in kwargs.items() if name != "info"}
         if direct.is_async:
-            return _guarded(direct, source, info, extension_kwargs, args, kwargs)
+            # Strawberry converts an async resolver's arguments inside its coroutine: a bad one
+            # fails when the coroutine first runs, not while its siblings are being called.
+            return _guarded(self, direct, source, info, arguments)
+        kwargs, extension_kwargs, args = self.resolver_arguments(direct, source, info, arguments)
         for extension, permission in direct.permissions:
             allowed = permission.has_permission(source, info, **extension_kwargs)
             if inspect.isawaitable(allowed):
@@ -266,6 +271,23 @@ class Execution:
             if not allowed:
                 return extension._on_unauthorized(permission)
         return direct.function(*args, **kwargs)
+
+    def resolver_arguments(
+        self, direct: DirectResolver, source: Any, info: Any, arguments: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any], tuple[Any, ...]]:
+        """The resolver's keyword arguments, what its extensions see, and its positional ones."""
+        kwargs = (
+            convert_arguments(arguments, direct.arguments, self.scalar_registry, self.config, info)
+            if direct.arguments
+            else {}
+        )
+        for name in direct.source_parameters:
+            kwargs[name] = source
+        if direct.info_parameter is not None:
+            kwargs[direct.info_parameter] = info
+        # The extensions see what Strawberry hands them: everything but a parameter named info.
+        extension_kwargs = {name: value for name, value in kwargs.items() if name != "info"}
+        return kwargs, extension_kwargs, (source,) if direct.pass_self else ()
 
     def _field_error(self, raw: Exception, plan: FieldPlan, path: Path, anchor: Anchor) -> Any:
         """The field's value after ``raw``: null, or raised on up when it may not be null."""
@@ -401,8 +423,12 @@ class Execution:
                     self._advance(pending.popleft(), waiting, None)
                 if waiting:
                     item = waiting.popleft()
-                    await _settled(item.waiting)
-                    self._advance(item, waiting, item.waiting)
+                    awaited = item.waiting
+                    if awaited is None or not awaited.done():
+                        self._propagate()  # the loop turns: failures reach their parents now
+                        await _settled(awaited)
+                    self._advance(item, waiting, awaited)
+            self._propagate()
         finally:
             for item in (*pending, *waiting):
                 awaitable = item.awaitable
@@ -462,7 +488,7 @@ class Execution:
         except Exception as error:
             located = located_error(error, plan.nodes, path.as_list())
             if completion.non_null:
-                self._null(item.anchor, located)
+                self.deferred.append((item.anchor, located))
             else:
                 self.add_error(located, path)
                 item.container[item.key] = None
@@ -472,16 +498,16 @@ class Execution:
         return list(await asyncio.gather(*awaitables))
 
 
-async def _guarded(  # noqa: PLR0917 - called from one place, in this order
+async def _guarded(
+    execution: Execution,
     direct: DirectResolver,
     source: Any,
     info: Any,
-    extension_kwargs: dict[str, Any],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
+    arguments: dict[str, Any],
 ) -> Any:
-    """An async resolver behind its permission checks, as ``PermissionExtension.resolve_async``
-    runs them (a permission may answer with an awaitable there)."""
+    """An async resolver as Strawberry's async wrapper runs it: arguments converted, then the
+    permission checks (``PermissionExtension.resolve_async``), then the resolver."""
+    kwargs, extension_kwargs, args = execution.resolver_arguments(direct, source, info, arguments)
     for extension, permission in direct.permissions:
         allowed = await await_maybe(permission.has_permission(source, info, **extension_kwargs))
         if not isinstance(allowed, bool):
