@@ -16,6 +16,7 @@ from gateway.http import health
 from gateway.http.request_id import RequestIdMiddleware
 from gateway.http.view import GraphQLView
 from gateway.observability.metrics import Metrics
+from gateway.runtime.gc_tuning import tune_gc
 from gateway.runtime.resources import open_resources
 from gateway.settings import Settings
 
@@ -49,8 +50,14 @@ def _routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> Starlette:
-    """Build a gateway; pass ``database`` to share a connection the caller owns (tests)."""
+def create_app(
+    settings: Settings, *, database: Database | None = None, tune_gc_at_start: bool = False
+) -> Starlette:
+    """Build a gateway; pass ``database`` to share a connection the caller owns (tests).
+
+    ``tune_gc_at_start`` applies the garbage-collector settings to the whole process: the
+    server's entry point asks for it, tests and embedders (several apps per process) do not.
+    """
     metrics = Metrics()
 
     @asynccontextmanager
@@ -62,6 +69,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
                 pipeline=resources.pipeline,
                 authenticator=resources.authenticator,
             )
+            if tune_gc_at_start:
+                tune_gc(freeze=settings.gc_freeze, threshold=settings.gc_threshold)
             yield
 
     routes = _routes()

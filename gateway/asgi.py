@@ -11,4 +11,4 @@ from gateway.settings import get_settings
 
 def app_from_environment() -> Starlette:
     configure_logging()
-    return create_app(get_settings())
+    return create_app(get_settings(), tune_gc_at_start=True)

@@ -148,6 +148,18 @@ class Settings(BaseSettings):
         "regardless; without Redis, lookups are not cached).",
     )
 
+    gc_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description="The garbage collector's first-generation threshold in each worker (Python's "
+        "default is 700, far too low for a server allocating thousands of objects per request); "
+        "0 leaves Python's default.",
+    )
+    gc_freeze: bool = Field(
+        default=True,
+        description="Freeze what start-up built (modules, schema, caches) out of every garbage "
+        "collection.",
+    )
     compiled_execution: bool = Field(
         default=True,
         description="Execute queries with a plan compiled once per document (the same answers, "

@@ -24,6 +24,7 @@ import inspect
 from collections import deque
 from collections.abc import Awaitable, Coroutine, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, GraphQLObjectType, located_error
@@ -51,6 +52,9 @@ from gateway.operations.compiled.plan import (
     OperationPlan,
     fast_leaf,
 )
+
+#: Argument values a resolver cannot change under the next caller's feet.
+_IMMUTABLE = frozenset({type(None), int, str, bool, float})
 
 #: The nearest nullable position above a value: ``(container, key, path)``, or ``ROOT`` when
 #: a null would reach ``data`` itself.
@@ -276,11 +280,19 @@ class Execution:
         self, direct: DirectResolver, source: Any, info: Any, arguments: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any], tuple[Any, ...]]:
         """The resolver's keyword arguments, what its extensions see, and its positional ones."""
-        kwargs = (
-            convert_arguments(arguments, direct.arguments, self.scalar_registry, self.config, info)
-            if direct.arguments
-            else {}
-        )
+        if not direct.arguments:
+            kwargs: dict[str, Any] = {}
+        elif direct.converted is not None and arguments is direct.converted_from:
+            kwargs = dict(direct.converted)
+        else:
+            kwargs = convert_arguments(
+                arguments, direct.arguments, self.scalar_registry, self.config, info
+            )
+            if all(
+                type(value) in _IMMUTABLE or isinstance(value, Enum) for value in kwargs.values()
+            ):
+                # Arguments written in the document convert to the same values every time.
+                direct.remember(arguments, kwargs)
         for name in direct.source_parameters:
             kwargs[name] = source
         if direct.info_parameter is not None:

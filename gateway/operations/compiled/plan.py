@@ -172,6 +172,12 @@ class DirectResolver:
     #: ``(extension, permission)`` pairs, checked in order before the resolver runs.
     permissions: tuple[tuple[Any, Any], ...]
     is_async: bool
+    #: The converted arguments of the document's own (variable-free) argument values.
+    converted: dict[str, Any] | None = None
+    converted_from: dict[str, Any] | None = None
+
+    def remember(self, arguments: dict[str, Any], converted: dict[str, Any]) -> None:
+        self.converted_from, self.converted = arguments, dict(converted)
 
     @property
     def needs_info(self) -> bool:
