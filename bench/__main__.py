@@ -18,6 +18,7 @@ from bench.database import DatabaseUnavailableError
 from bench.report import render
 from bench.run import Options, run
 from bench.server import ServerStartError
+from bench.wrk import LoadGeneratorMissingError
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -58,10 +59,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, Path | None]:
     )
     parser.add_argument("--concurrency", type=_positive_int, default=32)
     parser.add_argument(
-        "--max-requests",
-        type=_positive_int,
-        default=1_000_000,
-        help="cap on requests per phase, whatever the duration",
+        "--no-in-process",
+        action="store_true",
+        help="skip the in-process cost per field after the HTTP scenarios",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
     args = parser.parse_args(argv)
@@ -75,7 +75,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, Path | None]:
         duration_seconds=args.duration,
         warmup_seconds=args.warmup,
         concurrency=args.concurrency,
-        max_requests=args.max_requests,
+        in_process=not args.no_in_process,
     )
     return options, args.json
 
@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
             "bench: start PostgreSQL or pass --database-url / GATEWAY_BENCH_DATABASE_URL",
             file=sys.stderr,
         )
+        return 2
+    except LoadGeneratorMissingError as error:
+        print(f"bench: {error}", file=sys.stderr)
         return 2
     except ServerStartError as error:
         # The message names the server (gateway, content or recommendations service).

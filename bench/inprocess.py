@@ -96,16 +96,92 @@ async def measure(run: Callable[[], Awaitable[Any]], seconds: float) -> tuple[fl
     return statistics.median(cpus) * 1000, statistics.median(walls) * 1000, len(cpus)
 
 
+class _Memo:
+    """Dataloader batch functions answered from memory after their first real call."""
+
+    def __init__(self, real: Any) -> None:
+        from datasources.loaders import Loaders  # noqa: PLC0415 - after the environment is set
+
+        self._answers: dict[Any, Any] = {}
+        self._batches = {name: self._remembering(name, real) for name in Loaders.names()}
+
+    def _remembering(self, name: str, real: Any) -> Any:
+        batch_load = getattr(real, name).batch_load_fn
+
+        async def batch(keys: list[Any]) -> Any:
+            key = (name, tuple(keys))
+            if key not in self._answers:
+                self._answers[key] = await batch_load(keys)
+            return self._answers[key]
+
+        return batch
+
+    def loaders(self) -> Any:
+        from aiodataloader import DataLoader  # noqa: PLC0415
+
+        from datasources.loaders import MAX_BATCH_SIZE, Loaders  # noqa: PLC0415
+
+        loop = asyncio.get_running_loop()
+        return Loaders(
+            **{
+                name: DataLoader(fn, max_batch_size=MAX_BATCH_SIZE, loop=loop)
+                for name, fn in self._batches.items()
+            }
+        )
+
+
+def _runner(pipeline: Any, name: str, timeout: float) -> Callable[[], Awaitable[Any]]:
+    """One execution of scenario ``name`` through ``pipeline``, as its caller."""
+    from auth.principal import Principal, PrincipalKind  # noqa: PLC0415
+    from datasources.resilience import Deadline  # noqa: PLC0415
+    from gateway.operations.request import (  # noqa: PLC0415
+        OperationCall,
+        OperationRequest,
+        Transport,
+    )
+
+    query, subject, scopes = QUERIES[name]
+    principal = Principal(PrincipalKind.USER, subject, frozenset(scopes))
+
+    async def caller() -> Principal:
+        return principal
+
+    async def run() -> Any:
+        outcome = await pipeline.run(
+            OperationCall(
+                operation=OperationRequest(query=query),
+                transport=Transport.HTTP_POST,
+                principal=caller,
+                deadline=Deadline(timeout),
+                request_id="inprocess",
+            )
+        )
+        if outcome.status != 200 or "errors" in outcome.payload:
+            raise SystemExit(f"{name}: {outcome.status} {str(outcome.payload)[:300]}")
+        return outcome.payload["data"]
+
+    return run
+
+
+async def _floor(name: str, reference: Any, seconds: float) -> dict[str, Any]:
+    schema, document_text = floor_sdl(reference)
+    document = graphql.parse(document_text)
+
+    async def floor() -> Any:
+        return graphql.execute_sync(schema, document, root_value=reference).data
+
+    if await floor() != reference:
+        raise SystemExit(f"{name}: the floor's answer differs")
+    cpu, wall, runs = await measure(floor, seconds)
+    return _row(name, "graphql-core floor", count_fields(reference), (cpu, wall, runs))
+
+
 async def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     os.environ.setdefault("GATEWAY_RATE_LIMIT_BUDGET", "1000000000")
     if args.interpreted:
         os.environ["GATEWAY_COMPILED_EXECUTION"] = "false"
-    from aiodataloader import DataLoader  # noqa: PLC0415 - after the environment is set
-
-    from auth.principal import Principal, PrincipalKind  # noqa: PLC0415
-    from datasources.loaders import MAX_BATCH_SIZE, Loaders, build_loaders  # noqa: PLC0415
+    from datasources.loaders import build_loaders  # noqa: PLC0415 - after the environment
     from datasources.resilience import Deadline  # noqa: PLC0415
-    from gateway.operations.request import OperationCall, OperationRequest, Transport  # noqa: PLC0415
     from gateway.runtime.resources import open_resources  # noqa: PLC0415
     from gateway.settings import Settings  # noqa: PLC0415
 
@@ -113,94 +189,36 @@ async def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     async with open_resources(settings) as resources:
         pipeline = resources.pipeline
-        memo: dict[Any, Any] = {}
-        real_loaders = build_loaders(resources.backends, deadline=Deadline(3600))
-        batch_fns: dict[str, Any] = {}
-        for loader_name in Loaders.names():
-            real = getattr(real_loaders, loader_name).batch_load_fn
-
-            async def batch(keys: list[Any], real: Any = real, name: str = loader_name) -> Any:
-                key = (name, tuple(keys))
-                if key not in memo:
-                    memo[key] = await real(keys)
-                return memo[key]
-
-            batch_fns[loader_name] = batch
-
-        def preloaded_loaders() -> Loaders:
-            loop = asyncio.get_running_loop()
-            return Loaders(
-                **{
-                    name: DataLoader(fn, max_batch_size=MAX_BATCH_SIZE, loop=loop)
-                    for name, fn in batch_fns.items()
-                }
-            )
-
+        memo = _Memo(build_loaders(resources.backends, deadline=Deadline(3600)))
+        context_of = pipeline.context
         for name in args.queries:
-            query, subject, scopes = QUERIES[name]
-            principal = Principal(PrincipalKind.USER, subject, frozenset(scopes))
-
-            async def caller(principal: Principal = principal) -> Principal:
-                return principal
-
-            async def run(query: str = query, caller: Any = caller) -> Any:
-                outcome = await pipeline.run(
-                    OperationCall(
-                        operation=OperationRequest(query=query),
-                        transport=Transport.HTTP_POST,
-                        principal=caller,
-                        deadline=Deadline(settings.request_timeout_seconds),
-                        request_id="inprocess",
-                    )
-                )
-                if outcome.status != 200 or "errors" in outcome.payload:
-                    raise SystemExit(f"{name}: {outcome.status} {str(outcome.payload)[:300]}")
-                return outcome.payload["data"]
-
+            run = _runner(pipeline, name, settings.request_timeout_seconds)
             reference = await run()
-            field_count = count_fields(reference)
+            fields = count_fields(reference)
             if "real" in args.variants:
-                cpu, wall, runs = await measure(run, args.seconds)
-                results.append(_row(name, "real", field_count, cpu, wall, runs))
+                results.append(_row(name, "real", fields, await measure(run, args.seconds)))
+            if "preloaded" in args.variants:
 
-            context_of = pipeline.context
+                def preloaded(prepared: Any) -> Any:
+                    context = context_of(prepared)
+                    context.loaders = memo.loaders()
+                    return context
 
-            def with_preloaded(prepared: Any, context_of: Any = context_of) -> Any:
-                context = context_of(prepared)
-                context.loaders = preloaded_loaders()
-                return context
-
-            pipeline.context = with_preloaded  # type: ignore[method-assign]
-            try:
-                if "preloaded" not in args.variants:
-                    continue
-                if await run() != reference:
-                    raise SystemExit(f"{name}: the preloaded answer differs")
-                cpu, wall, runs = await measure(run, args.seconds)
-                results.append(_row(name, "preloaded", field_count, cpu, wall, runs))
-            finally:
-                pipeline.context = context_of  # type: ignore[method-assign]
-
-            if "floor" not in args.variants:
-                continue
-            schema, document_text = floor_sdl(reference)
-            document = graphql.parse(document_text)
-
-            async def floor(
-                schema: Any = schema, document: Any = document, data: Any = reference
-            ) -> Any:
-                return graphql.execute_sync(schema, document, root_value=data).data
-
-            if await floor() != reference:
-                raise SystemExit(f"{name}: the floor's answer differs")
-            cpu, wall, runs = await measure(floor, args.seconds)
-            results.append(_row(name, "graphql-core floor", field_count, cpu, wall, runs))
+                pipeline.context = preloaded  # type: ignore[method-assign]
+                try:
+                    if await run() != reference:
+                        raise SystemExit(f"{name}: the preloaded answer differs")
+                    timed = await measure(run, args.seconds)
+                    results.append(_row(name, "preloaded", fields, timed))
+                finally:
+                    pipeline.context = context_of  # type: ignore[method-assign]
+            if "floor" in args.variants:
+                results.append(await _floor(name, reference, args.seconds))
     return results
 
 
-def _row(
-    query: str, variant: str, count: int, cpu: float, wall: float, runs: int
-) -> dict[str, Any]:
+def _row(query: str, variant: str, count: int, timed: tuple[float, float, int]) -> dict[str, Any]:
+    cpu, wall, runs = timed
     return {
         "query": query,
         "variant": variant,
