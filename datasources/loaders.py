@@ -20,7 +20,7 @@ from contract.errors import UpstreamError, UpstreamTimeoutError
 from datasources import orders as order_queries
 from datasources import users as user_queries
 from datasources.content import ContentPageKey, ContentRecord, ContentSource
-from datasources.db import DATABASE_FAILURES, Database, is_outage
+from datasources.db import DATABASE_FAILURES, Database, is_outage, is_timeout
 from datasources.instrumentation import DatasourceMetrics
 from datasources.orders import OrderLineRecord, OrderPageKey, OrderRecord
 from datasources.pagination import Page
@@ -30,6 +30,7 @@ from datasources.recommendations import (
     RecommendationsSource,
 )
 from datasources.resilience import Deadline
+from datasources.tracing import span
 from datasources.upstream import Upstream
 from datasources.users import UserRecord
 
@@ -91,14 +92,17 @@ def _loader(
     async def batch(keys: list[K]) -> list[V]:
         metrics.record_batch(name, len(keys))
         try:
-            async with asyncio.timeout(deadline.remaining()):
-                found = await fetch(keys)
+            with span(f"dataloader {name}", attributes={"dataloader.batch_size": len(keys)}):
+                async with asyncio.timeout(deadline.remaining()):
+                    found = await fetch(keys)
         except TimeoutError:
             raise UpstreamTimeoutError("the request's deadline passed") from None
         except DATABASE_FAILURES as error:
             if not is_outage(error):
                 raise
             on_database_failure(error)
+            if is_timeout(error):
+                raise UpstreamTimeoutError("the database did not answer in time") from None
             raise UpstreamError("the database is unavailable") from None
         return [found[key] if key in found else missing() for key in keys]
 

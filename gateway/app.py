@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from opentelemetry.sdk.trace import SpanProcessor
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -12,11 +13,14 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from datasources.db import Database
+from gateway.demand.concurrency import AdaptiveLimit, ConcurrencyLimiter
 from gateway.http import health
+from gateway.http.admission import AdmissionMiddleware
 from gateway.http.request_id import RequestIdMiddleware
 from gateway.http.view import GraphQLView
 from gateway.observability.metrics import Metrics
 from gateway.runtime.resources import open_resources
+from gateway.runtime.shutdown import process_shutdown
 from gateway.settings import Settings
 
 #: Request headers a browser page on an allowed origin may send (CORS preflight answers).
@@ -49,14 +53,33 @@ def _routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> Starlette:
-    """Build a gateway; pass ``database`` to share a connection the caller owns (tests)."""
+def create_app(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    span_processor: SpanProcessor | None = None,
+) -> Starlette:
+    """Build a gateway; pass ``database`` to share a connection the caller owns (tests), and
+    ``span_processor`` to collect its spans in place of the OTLP exporter (tests)."""
     metrics = Metrics()
+    limiter = ConcurrencyLimiter(
+        limit=settings.max_concurrent_operations,
+        max_queue=settings.max_queued_operations,
+        adaptive=(
+            AdaptiveLimit(maximum=settings.max_concurrent_operations)
+            if settings.adaptive_concurrency
+            else None
+        ),
+    )
+    metrics.concurrency_limit.set(limiter.limit)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_resources(settings, database=database, metrics=metrics) as resources:
+        async with open_resources(
+            settings, database=database, metrics=metrics, span_processor=span_processor
+        ) as resources:
             app.state.resources = resources
+            app.state.tracer = resources.tracing.tracer
             app.state.graphql_view = GraphQLView(
                 settings=settings,
                 pipeline=resources.pipeline,
@@ -71,6 +94,15 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
         routes=routes,
         middleware=[
             Middleware(RequestIdMiddleware, metrics=metrics, routes=known_paths),
+            Middleware(
+                AdmissionMiddleware,
+                limiter=limiter,
+                metrics=metrics,
+                shutdown=process_shutdown(),
+                request_timeout_seconds=settings.request_timeout_seconds,
+                queue_timeout_seconds=settings.queue_timeout_seconds,
+                retry_after_seconds=settings.overload_retry_after_seconds,
+            ),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
