@@ -231,3 +231,25 @@ def app(gateway: Gateway) -> Starlette:
 @pytest.fixture
 def client(gateway: Gateway) -> httpx.AsyncClient:
     return gateway.http
+
+
+@pytest.fixture
+def process_settings(settings: Settings) -> dict[str, object]:
+    """The test settings as a gateway process reads them (``tests/processes.py``): the
+    session's database (committed rows, not the test's transaction) and the test's Redis
+    prefix. Processes only read from it."""
+    names = (
+        "env",
+        "data_dir",
+        "database_url",
+        "redis_url",
+        "redis_prefix",
+        "oauth_issuer",
+        "oauth_audience",
+        "oauth_jwks_url",
+        "content_url",
+        "recommendations_url",
+    )
+    values: dict[str, object] = {name: getattr(settings, name) for name in names}
+    values["log_format"] = "json"
+    return values

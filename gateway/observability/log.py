@@ -80,6 +80,38 @@ class _ManifoldHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Ours, so reconfiguring replaces it rather than adding a second one."""
 
 
+def uvicorn_log_config(log_format: str = "text", level: str = "INFO") -> dict[str, Any]:
+    """uvicorn's logging in the gateway's format, on the same redacting handler as the app's.
+
+    uvicorn applies it in each worker before the app is loaded, so even its start-up lines are
+    JSON in prod; its access logger is silenced (the gateway writes its own access line).
+    """
+    formatter = JsonFormatter if log_format == "json" else TextFormatter
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "redact_api_keys": {"()": RedactApiKeys},
+            "request_id": {"()": RequestIdFilter},
+        },
+        "formatters": {"manifold": {"()": formatter}},
+        "handlers": {
+            "manifold": {
+                "()": _ManifoldHandler,
+                "formatter": "manifold",
+                "filters": ["request_id", "redact_api_keys"],
+            }
+        },
+        "root": {"handlers": ["manifold"], "level": level.upper()},
+        "loggers": {
+            "uvicorn": {"handlers": [], "propagate": True, "level": level.upper()},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            "uvicorn.access": {"handlers": [], "propagate": False},
+            **{name: {"level": "WARNING"} for name in _QUIET_LOGGERS},
+        },
+    }
+
+
 def configure_logging(log_format: str = "text", level: str | int = logging.INFO) -> None:
     """Configure the root handler (CLI and uvicorn worker entry points); idempotent."""
     root = logging.getLogger()
