@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from aiodataloader import DataLoader
 
@@ -109,6 +109,11 @@ def _loader(
     return DataLoader(batch, max_batch_size=MAX_BATCH_SIZE, loop=asyncio.get_running_loop())
 
 
+def _no_content() -> ContentRecord | UpstreamError | None:
+    """An id the content service does not know; an ``UpstreamError`` value fails that key."""
+    return None
+
+
 def build_loaders(backends: Backends, *, deadline: Deadline, request_id: str = "") -> Loaders:
     database, metrics = backends.database, backends.metrics
 
@@ -156,6 +161,9 @@ def build_loaders(backends: Backends, *, deadline: Deadline, request_id: str = "
         on_database_failure=database.report_unavailable,
     )
 
+    async def content_by_ids(ids: list[int]) -> Mapping[int, ContentRecord | UpstreamError]:
+        return await content.by_ids(ids, deadline=deadline, request_id=request_id)
+
     async def content_pages(
         keys: list[ContentPageKey],
     ) -> dict[ContentPageKey, Page[ContentRecord]]:
@@ -187,10 +195,10 @@ def build_loaders(backends: Backends, *, deadline: Deadline, request_id: str = "
             lambda ids: order_queries.lines_by_order_ids(database, ids),
             list,
         ),
-        content_by_id=loader(
-            "content_by_id",
-            lambda ids: content.by_ids(ids, deadline=deadline, request_id=request_id),
-            lambda: None,
+        # An ``UpstreamError`` value fails its key alone: ``load`` raises it, never returns it.
+        content_by_id=cast(
+            "DataLoader[int, ContentRecord | None]",
+            loader("content_by_id", content_by_ids, _no_content),
         ),
         content_by_slug=loader(
             "content_by_slug",
