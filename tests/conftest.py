@@ -199,12 +199,14 @@ async def make_gateway(
 ) -> AsyncIterator[GatewayFactory]:
     """``await make_gateway(setting=value, …)``: a running gateway with those settings, on the
     test's database and Redis prefix; several behave like replicas sharing both. Overrides are
-    validated as the environment's values would be, and every gateway stops with the test."""
+    validated as the environment's values would be, and every gateway stops with the test.
+    ``span_processor=`` (not a setting) collects the gateway's spans when tracing is on."""
     async with AsyncExitStack() as stack:
 
         async def start(**overrides: Any) -> Gateway:
+            span_processor = overrides.pop("span_processor", None)
             configured = Settings.model_validate({**settings.model_dump(), **overrides})
-            application = create_app(configured, database=database)
+            application = create_app(configured, database=database, span_processor=span_processor)
             await stack.enter_async_context(application.router.lifespan_context(application))
             http = await stack.enter_async_context(
                 httpx.AsyncClient(
