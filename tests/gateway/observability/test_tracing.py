@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -51,7 +53,7 @@ async def test_a_q3_query_is_one_trace_with_sql_batches_and_rest_calls_as_childr
     names = [s.name for s in spans]
     assert {s.context.trace_id for s in spans} == {int(CLIENT_TRACE, 16)}
 
-    def ancestors(item):
+    def ancestors(item: Any) -> Iterator[str]:
         while item.parent is not None and item.parent.span_id in by_id:
             item = by_id[item.parent.span_id]
             yield item.name
