@@ -23,7 +23,7 @@ def compose() -> dict[str, Any]:
 def env_file() -> dict[str, str]:
     lines = (DEPLOY / "demo.env").read_text().splitlines()
     pairs = [line.split("=", 1) for line in lines if line.strip() and not line.startswith("#")]
-    return {name: value for name, value in pairs}
+    return dict(pairs)
 
 
 def test_compose_runs_the_whole_demo_behind_a_proxy():
