@@ -5,6 +5,7 @@ never queued; in-flight, queued and shed requests are in the metrics."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 from tests.helpers import JSON_HEADERS
 
@@ -39,7 +40,7 @@ async def test_a_shed_request_is_refused_before_its_body_is_read(make_gateway, c
     content_service.set_faults(latency_ms=300)
     read: list[bool] = []
 
-    async def body():
+    async def body() -> AsyncIterator[bytes]:
         read.append(True)
         yield b'{"query": "{ __typename }"}'
 
