@@ -12,7 +12,7 @@ from gateway.observability.redaction import RedactApiKeys
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 
-def access_fields(caplog) -> dict:
+def access_fields(caplog) -> dict[str, object]:
     (record,) = [r for r in caplog.records if r.name == "manifold.access"]
     return {**record.fields, "request_id": record.request_id, "trace_id": record.trace_id}
 

@@ -13,7 +13,8 @@ NAMED = "query ClientChosenName { __typename }"
 
 
 async def metrics_text(gateway) -> str:
-    return (await gateway.http.get("/metrics")).text
+    text: str = (await gateway.http.get("/metrics")).text
+    return text
 
 
 async def test_an_ad_hoc_operation_is_labelled_adhoc_never_by_its_client_chosen_name(gateway):
