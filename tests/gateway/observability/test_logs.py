@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from gateway.observability.log import JsonFormatter, RequestIdFilter, configure_logging
 from gateway.observability.redaction import RedactApiKeys
@@ -12,7 +13,7 @@ from gateway.observability.redaction import RedactApiKeys
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 
-def access_fields(caplog) -> dict[str, object]:
+def access_fields(caplog) -> dict[str, Any]:
     (record,) = [r for r in caplog.records if r.name == "manifold.access"]
     return {**record.fields, "request_id": record.request_id, "trace_id": record.trace_id}
 
