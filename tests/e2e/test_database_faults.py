@@ -11,9 +11,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from datasources.migrate import upgrade_database
 from gateway.app import create_app
+from gateway.settings import Settings
 from tests.private_servers import PrivatePostgres, private_postgres
 
 pytestmark = pytest.mark.faults
@@ -30,16 +32,21 @@ def postgres() -> Iterator[PrivatePostgres]:
         yield server
 
 
+def on_private_database(settings: Settings, postgres: PrivatePostgres) -> Starlette:
+    return create_app(
+        settings.model_copy(
+            update={
+                "database_url": postgres.url,
+                "request_timeout_seconds": DEADLINE,
+                "readiness_interval_seconds": 0.1,
+            }
+        )
+    )
+
+
 @pytest.fixture
 async def client(postgres, settings) -> AsyncIterator[httpx.AsyncClient]:
-    configured = settings.model_copy(
-        update={
-            "database_url": postgres.url,
-            "request_timeout_seconds": DEADLINE,
-            "readiness_interval_seconds": 0.1,
-        }
-    )
-    application = create_app(configured)
+    application = on_private_database(settings, postgres)
     async with (
         application.router.lifespan_context(application),
         httpx.AsyncClient(
@@ -111,10 +118,7 @@ async def test_a_stopped_database_is_unavailable_and_a_restarted_one_serves_agai
 
 
 async def test_shutdown_is_not_held_by_a_frozen_database(postgres, settings, identity_provider):
-    configured = settings.model_copy(
-        update={"database_url": postgres.url, "request_timeout_seconds": DEADLINE}
-    )
-    application = create_app(configured)
+    application = on_private_database(settings, postgres)
     token = identity_provider.mint(subject="fault-subject", scopes=())
     lifespan = application.router.lifespan_context(application)
     await lifespan.__aenter__()
