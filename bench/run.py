@@ -10,7 +10,8 @@ import os
 import platform
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,14 @@ def _setup(options: Options, database: str, seeded: SeedReport) -> dict[str, Any
     }
 
 
-async def run(options: Options, on_ready: Callable[[], None] | None = None) -> RunReport:
-    """Run every scenario once against one fresh server and return the report."""
+@asynccontextmanager
+async def benchmark_gateway(
+    options: Options, extra_settings: Mapping[str, str] | None = None
+) -> AsyncIterator[tuple[RunningServer, DevIssuer, dict[str, Any]]]:
+    """A seeded scratch database, the demo upstreams and one gateway worker, torn down after.
+
+    Yields the server, the issuer whose tokens it accepts, and the setup for the report.
+    """
     with tempfile.TemporaryDirectory(prefix="manifold-bench-") as temp:
         data_dir = Path(temp)
         async with scratch_database(options.database_url) as database_url:
@@ -109,15 +116,22 @@ async def run(options: Options, on_ready: Callable[[], None] | None = None) -> R
                     "GATEWAY_OAUTH_AUDIENCE": AUDIENCE,
                     "GATEWAY_RATE_LIMIT_BUDGET": str(RATE_LIMIT_BUDGET),
                     **upstreams.gateway_settings(),
+                    **(extra_settings or {}),
                 }
                 if options.redis_url:
                     settings["GATEWAY_REDIS_URL"] = options.redis_url
                 _progress("starting the gateway")
                 async with gateway_server(settings, data_dir / "gateway.log") as server:
-                    if on_ready is not None:
-                        on_ready()
-                    reports = await _measure(server, issuer, options)
-            return RunReport(setup=_setup(options, database_url, seeded), scenarios=reports)
+                    yield server, issuer, _setup(options, database_url, seeded)
+
+
+async def run(options: Options, on_ready: Callable[[], None] | None = None) -> RunReport:
+    """Run every scenario once against one fresh server and return the report."""
+    async with benchmark_gateway(options) as (server, issuer, setup):
+        if on_ready is not None:
+            on_ready()
+        reports = await _measure(server, issuer, options)
+    return RunReport(setup=setup, scenarios=reports)
 
 
 async def _measure(

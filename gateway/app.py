@@ -93,7 +93,7 @@ def create_app(
     return Starlette(
         routes=routes,
         middleware=[
-            Middleware(RequestIdMiddleware, metrics=metrics, routes=known_paths),
+            # Outermost: a shed request costs no request id, log line or span, only a count.
             Middleware(
                 AdmissionMiddleware,
                 limiter=limiter,
@@ -103,6 +103,7 @@ def create_app(
                 queue_timeout_seconds=settings.queue_timeout_seconds,
                 retry_after_seconds=settings.overload_retry_after_seconds,
             ),
+            Middleware(RequestIdMiddleware, metrics=metrics, routes=known_paths),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),

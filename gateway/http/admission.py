@@ -114,6 +114,9 @@ class AdmissionMiddleware:
                     (b"content-length", str(len(_SHED_BODY)).encode()),
                     (b"retry-after", self.retry_after),
                     (b"cache-control", b"no-store"),
+                    # Go elsewhere: a client that reconnects lands on another replica behind a
+                    # load balancer, and one that retries at once pays a reconnect for it.
+                    (b"connection", b"close"),
                 ],
             }
         )
