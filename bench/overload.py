@@ -23,8 +23,9 @@ from typing import Any
 
 from auth.dev_issuer import DevIssuer
 from bench.run import AUDIENCE, Options, benchmark_gateway
-from bench.scenarios import FIRST_USER_SUBJECT, Q3, TOKEN_TTL_SECONDS
+from bench.scenarios import Q3, TOKEN_TTL_SECONDS
 from contract.scopes import Scope
+from demo.seed import FIRST_USER_SUBJECT
 
 MULTIPLES = (1, 2, 4, 8)
 GOODPUT_FLOOR = 0.9
