@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import require_or_skip
+
 PG_BIN = Path(os.environ.get("GATEWAY_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 
@@ -119,7 +121,7 @@ class PrivatePostgres:
 @contextmanager
 def private_postgres() -> Iterator[PrivatePostgres]:
     if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"no PostgreSQL binaries in {PG_BIN}")
+        require_or_skip(f"no PostgreSQL binaries in {PG_BIN}")
     directory = Path(tempfile.mkdtemp(prefix="manifold-pg-"))
     directory.chmod(0o777)
     server = PrivatePostgres(directory=directory, port=free_port())
@@ -199,7 +201,7 @@ class PrivateRedis:
 @contextmanager
 def private_redis() -> Iterator[PrivateRedis]:
     if shutil.which("redis-server") is None:
-        pytest.skip("no redis-server on PATH")
+        require_or_skip("no redis-server on PATH")
     directory = Path(tempfile.mkdtemp(prefix="manifold-redis-"))
     server = PrivateRedis(directory=directory, port=free_port())
     try:
