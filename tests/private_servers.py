@@ -141,7 +141,18 @@ def private_postgres() -> Iterator[PrivatePostgres]:
             capture_output=True,
             timeout=120,
         )
-        server.start()
+        for attempt in range(3):
+            try:
+                server.start()
+                break
+            except subprocess.CalledProcessError:
+                # Another process took the free port between our probe and the bind: retry on
+                # a new one, and say why if it keeps failing.
+                if attempt == 2:
+                    log = server.directory / "log"
+                    tail = log.read_text()[-2000:] if log.exists() else ""
+                    raise RuntimeError(f"the private PostgreSQL did not start:\n{tail}") from None
+                server.port = free_port()
         yield server
     finally:
         if (server.data / "postmaster.pid").exists():
@@ -205,7 +216,18 @@ def private_redis() -> Iterator[PrivateRedis]:
     directory = Path(tempfile.mkdtemp(prefix="manifold-redis-"))
     server = PrivateRedis(directory=directory, port=free_port())
     try:
-        server.start()
+        for attempt in range(3):
+            try:
+                server.start()
+                break
+            except subprocess.CalledProcessError:
+                # Another process took the free port between our probe and the bind: retry on
+                # a new one, and say why if it keeps failing.
+                if attempt == 2:
+                    log = server.directory / "log"
+                    tail = log.read_text()[-2000:] if log.exists() else ""
+                    raise RuntimeError(f"the private PostgreSQL did not start:\n{tail}") from None
+                server.port = free_port()
         yield server
     finally:
         server.stop()
