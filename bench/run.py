@@ -13,7 +13,8 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,8 +90,15 @@ def _setup(options: Options, database: str, seeded: SeedReport) -> dict[str, Any
     }
 
 
-async def run(options: Options, on_ready: Callable[[], None] | None = None) -> RunReport:
-    """Run every scenario once against one fresh server and return the report."""
+@asynccontextmanager
+async def benchmark_gateway(
+    options: Options, extra_settings: Mapping[str, str] | None = None
+) -> AsyncIterator[tuple[RunningServer, DevIssuer, dict[str, Any], dict[str, str]]]:
+    """A seeded scratch database, the demo upstreams and one gateway worker, torn down after.
+
+    Yields the server, the issuer whose tokens it accepts, the setup for the report, and the
+    gateway's settings (for in-process runs on the same data and services).
+    """
     with tempfile.TemporaryDirectory(prefix="manifold-bench-") as temp:
         data_dir = Path(temp)
         async with scratch_database(options.database_url) as database_url:
@@ -115,25 +123,29 @@ async def run(options: Options, on_ready: Callable[[], None] | None = None) -> R
                     "GATEWAY_OAUTH_AUDIENCE": AUDIENCE,
                     "GATEWAY_RATE_LIMIT_BUDGET": str(RATE_LIMIT_BUDGET),
                     **upstreams.gateway_settings(),
+                    **(extra_settings or {}),
                 }
                 if options.redis_url:
                     settings["GATEWAY_REDIS_URL"] = options.redis_url
                 _progress("starting the gateway")
                 async with gateway_server(settings, data_dir / "gateway.log") as server:
-                    if on_ready is not None:
-                        on_ready()
-                    reports = await _measure(server, issuer, options)
-                in_process = await _in_process(settings, data_dir) if options.in_process else []
-            return RunReport(
-                setup=_setup(options, database_url, seeded),
-                scenarios=reports,
-                in_process=in_process,
-            )
+                    yield server, issuer, _setup(options, database_url, seeded), settings
 
 
-async def _in_process(settings: dict[str, str], data_dir: Path) -> list[dict[str, Any]]:
-    """``bench.inprocess`` on the same data and services, once the server has stopped: the
-    compiled and interpreted paths' cost per resolved field, beside graphql-core's floor."""
+async def run(options: Options, on_ready: Callable[[], None] | None = None) -> RunReport:
+    """Run every scenario once against one fresh server and return the report."""
+    async with benchmark_gateway(options) as (server, issuer, setup, settings):
+        if on_ready is not None:
+            on_ready()
+        reports = await _measure(server, issuer, options)
+        # The gateway is idle now: the in-process runs have its core to themselves.
+        in_process = await _in_process(settings) if options.in_process else []
+    return RunReport(setup=setup, scenarios=reports, in_process=in_process)
+
+
+async def _in_process(settings: Mapping[str, str]) -> list[dict[str, Any]]:
+    """``bench.inprocess`` on the same data and services: the compiled and interpreted paths'
+    cost per resolved field, beside graphql-core's floor."""
     rows: list[dict[str, Any]] = []
     for extra in ([], ["--interpreted"]):
         _progress("in-process cost per field" + (" (interpreted)" if extra else ""))
@@ -141,7 +153,7 @@ async def _in_process(settings: dict[str, str], data_dir: Path) -> list[dict[str
             [
                 sys.executable, "-m", "bench.inprocess",
                 "--database-url", settings["GATEWAY_DATABASE_URL"],
-                "--data-dir", str(data_dir / "inprocess"),
+                "--data-dir", str(Path(settings["GATEWAY_DATA_DIR"]) / "inprocess"),
                 "--queries", "Q1", "Q2", "Q3", "--seconds", "2",
                 "--variants", "preloaded", *([] if extra else ["floor"]), *extra,
             ],

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 from sqlalchemy.exc import DBAPIError
@@ -21,7 +21,7 @@ from contract.errors import UpstreamError, UpstreamTimeoutError
 from datasources import orders as order_queries
 from datasources import users as user_queries
 from datasources.content import ContentPageKey, ContentRecord, ContentSource
-from datasources.db import DATABASE_FAILURES, Database, is_outage
+from datasources.db import DATABASE_FAILURES, Database, is_outage, is_timeout
 from datasources.instrumentation import DatasourceMetrics
 from datasources.orders import OrderLineRecord, OrderPageKey, OrderRecord
 from datasources.pagination import Page
@@ -31,6 +31,7 @@ from datasources.recommendations import (
     RecommendationsSource,
 )
 from datasources.resilience import Deadline
+from datasources.tracing import span
 from datasources.upstream import Upstream
 from datasources.users import UserRecord
 
@@ -125,25 +126,34 @@ def _loader(
     async def batch(keys: list[K]) -> list[V]:
         metrics.record_batch(name, len(keys))
         try:
-            async with asyncio.timeout(deadline.remaining()):
-                try:
-                    found = await fetch(keys)
-                except DBAPIError as error:
-                    if not error.connection_invalidated:
-                        raise
-                    # A pooled connection the server had dropped (there is no pre-ping):
-                    # the pool is invalidated now, so one retry of this read gets a fresh one.
-                    found = await fetch(keys)
+            with span(f"dataloader {name}", attributes={"dataloader.batch_size": len(keys)}):
+                async with asyncio.timeout(deadline.remaining()):
+                    try:
+                        found = await fetch(keys)
+                    except DBAPIError as error:
+                        if not error.connection_invalidated:
+                            raise
+                        # A pooled connection the server had dropped (there is no pre-ping):
+                        # the pool is invalidated now, so one retry of this read gets a fresh
+                        # one.
+                        found = await fetch(keys)
         except TimeoutError:
             raise UpstreamTimeoutError("the request's deadline passed") from None
         except DATABASE_FAILURES as error:
             if not is_outage(error):
                 raise
             on_database_failure(error)
+            if is_timeout(error):
+                raise UpstreamTimeoutError("the database did not answer in time") from None
             raise UpstreamError("the database is unavailable") from None
         return [found[key] if key in found else missing() for key in keys]
 
     return DataLoader(batch, max_batch_size=MAX_BATCH_SIZE, loop=asyncio.get_running_loop())
+
+
+def _no_content() -> ContentRecord | UpstreamError | None:
+    """An id the content service does not know; an ``UpstreamError`` value fails that key."""
+    return None
 
 
 def build_loaders(backends: Backends, *, deadline: Deadline, request_id: str = "") -> Loaders:
@@ -193,6 +203,9 @@ def build_loaders(backends: Backends, *, deadline: Deadline, request_id: str = "
         on_database_failure=database.report_unavailable,
     )
 
+    async def content_by_ids(ids: list[int]) -> Mapping[int, ContentRecord | UpstreamError]:
+        return await content.by_ids(ids, deadline=deadline, request_id=request_id)
+
     async def content_pages(
         keys: list[ContentPageKey],
     ) -> dict[ContentPageKey, Page[ContentRecord]]:
@@ -225,10 +238,10 @@ def build_loaders(backends: Backends, *, deadline: Deadline, request_id: str = "
                 lambda ids: order_queries.lines_by_order_ids(database, ids),
                 list,
             ),
-            "content_by_id": lambda: loader(
-                "content_by_id",
-                lambda ids: content.by_ids(ids, deadline=deadline, request_id=request_id),
-                lambda: None,
+            # An ``UpstreamError`` value fails its key alone: ``load`` raises it, never returns it.
+            "content_by_id": lambda: cast(
+                "DataLoader[int, ContentRecord | None]",
+                loader("content_by_id", content_by_ids, _no_content),
             ),
             "content_by_slug": lambda: loader(
                 "content_by_slug",

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import DBAPIError
 
@@ -27,7 +26,7 @@ from gateway.cli.common import EXIT_USAGE, command_database, fail, settings_or_e
 from gateway.cli.keys import keys_app
 from gateway.cli.schema_check import InvalidSchema, compare
 from gateway.observability.log import configure_logging
-from gateway.observability.redaction import uvicorn_log_config
+from gateway.runtime.server import serve as serve_gateway
 from gateway.settings import Settings, get_settings
 from schema import build_schema
 
@@ -48,16 +47,14 @@ DEMO_ORDERS_PER_USER = 5
 
 
 def _serve(host: str, port: int, workers: int) -> None:
-    uvicorn.run(
-        "gateway.asgi:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        log_level="info",
-        log_config=uvicorn_log_config(),  # API keys in refused URLs never reach the access log
-    )
+    settings = settings_or_exit()
+    if settings.metrics_port is not None and workers > 1:
+        raise fail(
+            "GATEWAY_METRICS_PORT serves one process's metrics: run --workers 1 per container "
+            "(scale with replicas), or leave it unset to serve /metrics from each worker",
+            code=EXIT_USAGE,
+        )
+    serve_gateway(settings, host=host, port=port, workers=workers)
 
 
 @app.command()
@@ -67,8 +64,7 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the gateway as configured by GATEWAY_* variables."""
-    settings_or_exit()  # refused settings: one line here, rather than a traceback per worker
-    _serve(host, port, workers)
+    _serve(host, port, workers)  # refused settings: one line, rather than a traceback per worker
 
 
 @db_app.command("upgrade")

@@ -32,7 +32,9 @@ from auth.api_keys import ApiKeys
 from auth.principal import Principal
 from contract.errors import ErrorCode
 from datasources.loaders import Backends, build_loaders
+from datasources.tracing import span
 from gateway.demand.charge import FREE, Charge, Demand
+from gateway.observability.record import note_operation
 from gateway.operations import limits
 from gateway.operations.analysis import OperationAnalysis
 from gateway.operations.compiled import Execution, OperationPlan, Unsupported
@@ -145,10 +147,15 @@ class OperationPipeline:
         Raises ``Refused`` for an operation that may not run.
         """
         source = await self._source(call)
-        document = source.trusted or self._parse(source.query)
-        if source.trusted is None:
-            self._check_shape(document)
+        with span("parse"):
+            document = source.trusted or self._parse(source.query)
+            if source.trusted is None:
+                self._check_shape(document)
         operation = self._select(document, call)
+        name = operation.node.name
+        note_operation(
+            operation.kind.value, name.value if name else None, trusted=source.trusted is not None
+        )
         principal = await call.principal()
         if self.introspection is not None and operation.asks_introspection:
             answer = await self.introspection.answer(
@@ -159,18 +166,20 @@ class OperationPipeline:
                 operation_name=call.operation.operation_name,
             )
             return self._answer(answer, call.request_id, ResponseMeta(), FREE)
-        errors = document.validated(self.validator)
-        if errors:
-            raise Refused(400, errors)
-        variables = self._coerce(operation, call.operation.variables)
-        charge = await self.demand.charge(
-            self.schema._schema,
-            operation.node,
-            document.analysis.fragments,
-            variables,
-            principal=principal,
-            client_ip=call.client_ip,
-        )
+        with span("validate"):
+            errors = document.validated(self.validator)
+            if errors:
+                raise Refused(400, errors)
+            variables = self._coerce(operation, call.operation.variables)
+        with span("charge"):
+            charge = await self.demand.charge(
+                self.schema._schema,
+                operation.node,
+                document.analysis.fragments,
+                variables,
+                principal=principal,
+                client_ip=call.client_ip,
+            )
         return Prepared(
             call=call,
             document=document,
@@ -201,24 +210,25 @@ class OperationPipeline:
         context = self.context(prepared)
         operation = prepared.call.operation
         plan = self._plan(prepared)
-        if isinstance(plan, OperationPlan):
-            self.count_execution("compiled", "")
-            result = await Execution(
-                plan,
-                context=context,
-                variables=prepared.variables,
-                operation_extensions=operation.extensions,
-            ).run()
-        else:
-            self.count_execution("interpreted", plan)
-            result = await execute_operation(
-                self.schema,
-                prepared.document.node,
-                operation_name=operation.operation_name,
-                variables=operation.variables,
-                context=context,
-                operation_extensions=operation.extensions,
-            )
+        with span("execute"):
+            if isinstance(plan, OperationPlan):
+                self.count_execution("compiled", "")
+                result = await Execution(
+                    plan,
+                    context=context,
+                    variables=prepared.variables,
+                    operation_extensions=operation.extensions,
+                ).run()
+            else:
+                self.count_execution("interpreted", plan)
+                result = await execute_operation(
+                    self.schema,
+                    prepared.document.node,
+                    operation_name=operation.operation_name,
+                    variables=operation.variables,
+                    context=context,
+                    operation_extensions=operation.extensions,
+                )
         outcome = self._answer(result, context.request_id, context.response, prepared.charge)
         if prepared.register_as is not None and self.apq is not None:
             # Registered only once it executed: junk and invalid documents never fill the cache.
