@@ -82,12 +82,19 @@ class Settings(BaseSettings):
         "`manifold.sqlite3` under `GATEWAY_DATA_DIR`. Required (PostgreSQL) in prod.",
     )
     database_pool_size: int = Field(
-        default=10, ge=1, description="PostgreSQL connections kept in the pool, per process."
+        default=20,
+        ge=1,
+        description="PostgreSQL connections kept in the pool, per process. Size it for the "
+        "operations a process runs at once (GATEWAY_MAX_CONCURRENT_OPERATIONS): a connection "
+        "opened beyond it is closed again when returned, and opening one costs more than a "
+        "small query.",
     )
     database_max_overflow: int = Field(
-        default=10,
+        default=5,
         ge=0,
-        description="PostgreSQL connections the pool may open beyond its size, per process.",
+        description="PostgreSQL connections the pool may open beyond its size, per process, for "
+        "bursts; past both, a request waits for a connection (GATEWAY_DATABASE_POOL_TIMEOUT_"
+        "SECONDS).",
     )
     database_connect_timeout_seconds: float = Field(
         default=5.0,
