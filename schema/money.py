@@ -8,6 +8,13 @@ import strawberry
 
 _CENTS = Decimal("0.01")
 
+#: Prices repeat (a catalogue has few of them, and a list of order lines repeats them again),
+#: and a ``Money`` is never changed once made: one instance per amount and currency saves
+#: rounding and formatting the same number for every line of every answer. Bounded so that
+#: arbitrary amounts cannot grow it without limit.
+_KNOWN: dict[tuple[Decimal, str], Money] = {}
+_KNOWN_LIMIT = 4096
+
 
 @strawberry.type(description="An amount of money; `amount` is a decimal string, never a float.")
 class Money:
@@ -16,4 +23,10 @@ class Money:
 
     @classmethod
     def of(cls, amount: Decimal, currency: str) -> Money:
-        return cls(amount=str(amount.quantize(_CENTS)), currency=currency)
+        key = (amount, currency)
+        known = _KNOWN.get(key)
+        if known is None:
+            if len(_KNOWN) >= _KNOWN_LIMIT:
+                _KNOWN.clear()
+            known = _KNOWN[key] = cls(amount=str(amount.quantize(_CENTS)), currency=currency)
+        return known

@@ -58,7 +58,6 @@ class OrderLine:
     for all of them, and building each costs more than reading a number."""
 
     record: strawberry.Private[OrderLineRecord]
-    content_id: strawberry.Private[int]
     quantity: int = strawberry.field(description="Units ordered.")
 
     @strawberry.field(description="Price of one unit when ordered.")
@@ -71,7 +70,7 @@ class OrderLine:
 
     @classmethod
     def from_record(cls, record: OrderLineRecord) -> OrderLine:
-        return cls(record=record, content_id=record.content_id, quantity=record.quantity)
+        return cls(record=record, quantity=record.quantity)
 
     @strawberry.field(
         description="The product bought, from the content service; null (with an UPSTREAM_* "
@@ -82,7 +81,7 @@ class OrderLine:
     ) -> Annotated[Content, strawberry.lazy("schema.content")] | None:
         from schema.content import content_by_id  # noqa: PLC0415 - keeps orders importable alone
 
-        return await content_by_id(info, self.content_id)
+        return await content_by_id(info, self.record.content_id)
 
 
 @strawberry.type(description="A customer's order.")
@@ -92,7 +91,6 @@ class Order(relay.Node):
     status: OrderStatus
     placed_at: datetime = strawberry.field(description="When the order was placed (UTC).")
     record: strawberry.Private[OrderRecord]
-    customer_id: strawberry.Private[int]
 
     @strawberry.field
     def total(self) -> Money:
@@ -106,7 +104,6 @@ class Order(relay.Node):
             status=_FROM_STORED[record.status],
             placed_at=record.placed_at,
             record=record,
-            customer_id=record.user_id,
         )
 
     @strawberry.field(description="The order's lines, in the order they were added.")
@@ -123,7 +120,7 @@ class Order(relay.Node):
         from schema.users import User  # noqa: PLC0415 - User and Order refer to each other
 
         record = await user_resolvers.get_customer(
-            loaders=info.context.loaders, user_id=self.customer_id
+            loaders=info.context.loaders, user_id=self.record.user_id
         )
         return None if record is None else User.from_record(record)
 

@@ -65,7 +65,7 @@ LEAF_FLOAT = 3
 LEAF_BOOLEAN = 4
 LEAF_OTHER = 5
 
-_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
 def fast_leaf(kind: int, value: Any) -> bool:
@@ -74,7 +74,7 @@ def fast_leaf(kind: int, value: Any) -> bool:
     if kind == LEAF_STRING:
         return value_type is str
     if kind == LEAF_INT:
-        return value_type is int and _INT_MIN <= value <= _INT_MAX
+        return value_type is int and INT_MIN <= value <= INT_MAX
     if kind == LEAF_FLOAT:
         return value_type is float and math.isfinite(value)
     if kind == LEAF_BOOLEAN:
@@ -115,9 +115,14 @@ class Completion:
     abstract: bool = False
     #: The Python type a leaf value of which is written as itself with no check at all.
     fast_type: builtins.type | None = None
+    #: An Int leaf: a Python int within 32 bits is written as itself.
+    fast_int: bool = False
     #: The object type's ``is_type_of``, and whether it reads its info argument.
     is_type_of: Callable[[Any, Any], Any] | None = None
     is_type_of_needs_info: bool = True
+    #: An object type with nothing to check: a value that is there completes as the field's
+    #: sub-selection, so the executor skips ``complete`` for it.
+    plain: bool = False
 
     def concrete_type(self) -> GraphQLObjectType | None:
         """The object type of the innermost value (through lists), if it is not abstract."""
@@ -136,7 +141,9 @@ class Completion:
         if is_leaf_type(inner):
             kind = _leaf_kind(inner)
             fast = str if kind == LEAF_STRING else bool if kind == LEAF_BOOLEAN else None
-            return cls(output_type, non_null, inner, leaf=kind, fast_type=fast)
+            return cls(
+                output_type, non_null, inner, leaf=kind, fast_type=fast, fast_int=kind == LEAF_INT
+            )
         if is_object_type(inner):
             is_type_of = inner.is_type_of
             return cls(
@@ -146,6 +153,7 @@ class Completion:
                 object_type=inner,
                 is_type_of=is_type_of,
                 is_type_of_needs_info=not _is_strawberry_is_type_of(is_type_of),
+                plain=is_type_of is None,
             )
         if is_abstract_type(inner):
             return cls(output_type, non_null, inner, abstract=True)
@@ -455,6 +463,8 @@ def _directive_variables(
 
 
 __all__ = [
+    "INT_MAX",
+    "INT_MIN",
     "LEAF_BOOLEAN",
     "LEAF_FLOAT",
     "LEAF_INT",
