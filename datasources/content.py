@@ -23,7 +23,13 @@ import orjson
 from contract.errors import UpstreamError, UpstreamTimeoutError
 from datasources.cache import Cache
 from datasources.instrumentation import DatasourceMetrics
-from datasources.pagination import Page, decode_id_cursor, encode_cursor, invalid_cursor
+from datasources.pagination import (
+    LazyCursors,
+    Page,
+    decode_id_cursor,
+    encode_cursor,
+    invalid_cursor,
+)
 from datasources.resilience import Deadline
 from datasources.singleflight import SingleFlight
 from datasources.throttled_log import ThrottledWarning
@@ -110,6 +116,10 @@ def parse_content(raw: Any) -> ContentRecord:
     except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation):
         logger.warning("the content service sent a malformed item")
         raise MalformedContentError("the content service is unavailable") from None
+
+
+def content_cursor(record: ContentRecord) -> str:
+    return encode_cursor(CONTENT_CURSOR, [record.id])
 
 
 def parse_content_cursor(cursor: str) -> int:
@@ -210,7 +220,7 @@ class ContentSource:
         items = self._items(response.body)[: key.first]
         return Page(
             items=items,
-            cursors=[encode_cursor(CONTENT_CURSOR, [record.id]) for record in items],
+            cursors=LazyCursors(items, content_cursor),
             has_next_page=bool(response.body.get("nextCursor")),
             has_previous_page=key.after is not None,
         )

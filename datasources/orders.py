@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 
 from datasources.db import Database
-from datasources.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from datasources.pagination import LazyCursors, Page, decode_cursor, encode_cursor, invalid_cursor
 from datasources.sql import AnyRow, one_of, statement
 from datasources.tables import OrderStatus, order_lines, orders
 from datasources.timeutil import as_utc
@@ -176,7 +176,7 @@ def _page(rows: Sequence[AnyRow], first: int, has_previous: bool) -> Page[OrderR
     records = [_order(row) for row in rows[:first]]
     return Page(
         items=records,
-        cursors=[order_cursor(record) for record in records],
+        cursors=LazyCursors(records, order_cursor),
         has_next_page=len(rows) > first,
         has_previous_page=has_previous,
     )

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnClause
 
 from datasources.db import Database
-from datasources.pagination import Page, encode_cursor
+from datasources.pagination import LazyCursors, Page, encode_cursor
 
 R = TypeVar("R")
 
@@ -70,7 +70,7 @@ async def page_by_id(
     items = [record(row) for row in rows[:first]]
     return Page(
         items=items,
-        cursors=[encode_cursor(kind, [item.id]) for item in items],  # type: ignore[attr-defined]
+        cursors=LazyCursors(items, lambda item: encode_cursor(kind, [item.id])),  # type: ignore[attr-defined]
         has_next_page=len(rows) > first,
         has_previous_page=after_id is not None,
     )

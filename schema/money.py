@@ -10,9 +10,10 @@ _CENTS = Decimal("0.01")
 
 #: Prices repeat (a catalogue has few of them, and a list of order lines repeats them again),
 #: and a ``Money`` is never changed once made: one instance per amount and currency saves
-#: rounding and formatting the same number for every line of every answer. Bounded so that
-#: arbitrary amounts cannot grow it without limit.
-_KNOWN: dict[tuple[Decimal, str], Money] = {}
+#: rounding the same number and building the same object for every line of every answer.
+#: Keyed by the amount's text, not the ``Decimal``: hashing a fresh ``Decimal`` costs several
+#: times more than formatting it. Bounded so that arbitrary amounts cannot grow it for ever.
+_KNOWN: dict[tuple[str, str], Money] = {}
 _KNOWN_LIMIT = 4096
 
 
@@ -23,7 +24,7 @@ class Money:
 
     @classmethod
     def of(cls, amount: Decimal, currency: str) -> Money:
-        key = (amount, currency)
+        key = (str(amount), currency)
         known = _KNOWN.get(key)
         if known is None:
             if len(_KNOWN) >= _KNOWN_LIMIT:
