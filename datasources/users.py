@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, select
 
@@ -19,8 +18,7 @@ USER_CURSOR = "user"
 _COLUMNS = (users.c.id, users.c.subject, users.c.name, users.c.email, users.c.created_at)
 
 
-@dataclass(frozen=True, slots=True)
-class UserRecord:
+class UserRecord(NamedTuple):
     id: int
     subject: str
     name: str
