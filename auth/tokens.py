@@ -10,11 +10,19 @@ A token's header and claims are JSON an attacker chose, so every member may have
 (``alg`` a list, ``sub`` an object, ``exp`` a string): each one the gateway reads is checked for
 its type before it is used, and a claim it passes on (the subject, the scopes) must also be text
 the database can hold (``contract.text``). Anything else is the same 401 as a bad signature.
+
+A client sends the same token with every request until it expires, and checking a signature
+costs more than answering a small query; so a validated token's principal is remembered, under
+a hash of the token (never the token itself), until the token's ``exp`` — not a moment longer,
+leeway or not. Refusals are never remembered: a bad token costs its sender every time.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -67,6 +75,7 @@ class TokenValidator:
         algorithms: Sequence[str],
         leeway_seconds: int = 30,
         clock: Callable[[], float] = time.time,
+        cache_size: int = 10_000,
     ) -> None:
         if isinstance(algorithms, str) or not algorithms:
             raise ValueError("algorithms must be a non-empty list of JWS algorithm names")
@@ -89,8 +98,26 @@ class TokenValidator:
         self._registry = jws.JWSRegistry(
             algorithms=sorted(self._algorithms), strict_check_header=False
         )
+        self._cache_size = cache_size
+        self._validated: OrderedDict[bytes, tuple[Principal, float]] = OrderedDict()
 
     async def validate(self, token: str) -> Principal:
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        remembered = self._validated.get(digest)
+        if remembered is not None:
+            principal, expires_at = remembered
+            if self._clock() < expires_at:
+                self._validated.move_to_end(digest)
+                return principal
+            del self._validated[digest]
+        principal, expires_at = await self._validate(token)
+        if self._cache_size:
+            self._validated[digest] = (principal, expires_at)
+            if len(self._validated) > self._cache_size:
+                self._validated.popitem(last=False)
+        return principal
+
+    async def _validate(self, token: str) -> tuple[Principal, float]:
         header = self._read_header(token)
         kid: str | None = header.get("kid")
         key_set = await self._key_source.get_key_set(kid=kid)
@@ -99,11 +126,12 @@ class TokenValidator:
             raise AuthenticationError("invalid token: unknown signing key")
         claims = self._verify(token, key)
         self._check_claims(claims)
-        return Principal(
+        principal = Principal(
             kind=PrincipalKind.USER,
             subject=_read_subject(claims),
             scopes=_read_scopes(claims),
         )
+        return principal, _expires_at(claims["exp"])
 
     def _read_header(self, token: str) -> dict[str, Any]:
         """Check the header before fetching keys, so a forged alg never costs an IdP request."""
@@ -166,6 +194,15 @@ def _select_key(key_set: KeySet, kid: str | None) -> Key | None:
     if kid is None:
         return keys[0] if len(keys) == 1 else None
     return next((key for key in keys if key.kid == kid), None)
+
+
+def _expires_at(exp: int | float) -> float:
+    """``exp`` (a number, checked by the claims registry) as a float: an integer too large for
+    one (``1e400`` written out) is a token that never expires, not an OverflowError."""
+    try:
+        return float(exp)
+    except OverflowError:
+        return math.inf
 
 
 def _read_subject(claims: dict[str, Any]) -> str:

@@ -15,9 +15,12 @@ from pathlib import Path
 import orjson
 
 from bench.database import DatabaseUnavailableError
+from bench.overload import as_json as overload_json
+from bench.overload import holds, render_overload, run_overload
 from bench.report import render
 from bench.run import Options, run
 from bench.server import ServerStartError
+from bench.wrk import LoadGeneratorMissingError
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -36,7 +39,7 @@ def _seconds(text: str) -> float:
     return value
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[Options, Path | None]:
+def parse_args(argv: list[str] | None = None) -> tuple[Options, Path | None, bool]:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmark one gateway worker: GraphQL queries against its /healthz.",
@@ -58,12 +61,17 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, Path | None]:
     )
     parser.add_argument("--concurrency", type=_positive_int, default=32)
     parser.add_argument(
-        "--max-requests",
-        type=_positive_int,
-        default=1_000_000,
-        help="cap on requests per phase, whatever the duration",
+        "--no-in-process",
+        action="store_true",
+        help="skip the in-process cost per field after the HTTP scenarios",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
+    parser.add_argument(
+        "--overload",
+        action="store_true",
+        help="instead of the scenarios: Q3 with wrk at 1x, 2x, 4x and 8x the saturation load"
+        " (--concurrency, also the gateway's concurrency limit)",
+    )
     args = parser.parse_args(argv)
     if args.duration <= 0:
         parser.error("--duration must be positive")
@@ -75,13 +83,15 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, Path | None]:
         duration_seconds=args.duration,
         warmup_seconds=args.warmup,
         concurrency=args.concurrency,
-        max_requests=args.max_requests,
+        in_process=not args.no_in_process,
     )
-    return options, args.json
+    return options, args.json, args.overload
 
 
 def main(argv: list[str] | None = None) -> int:
-    options, json_path = parse_args(argv)
+    options, json_path, overload = parse_args(argv)
+    if overload:
+        return _overload(options, json_path)
     try:
         report = asyncio.run(run(options))
     except DatabaseUnavailableError as error:
@@ -90,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
             "bench: start PostgreSQL or pass --database-url / GATEWAY_BENCH_DATABASE_URL",
             file=sys.stderr,
         )
+        return 2
+    except LoadGeneratorMissingError as error:
+        print(f"bench: {error}", file=sys.stderr)
         return 2
     except ServerStartError as error:
         # The message names the server (gateway, content or recommendations service).
@@ -103,6 +116,20 @@ def main(argv: list[str] | None = None) -> int:
     if json_path is not None:
         json_path.write_bytes(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2))
     return 1 if any(scenario.errors for scenario in report.scenarios) else 0
+
+
+def _overload(options: Options, json_path: Path | None) -> int:
+    try:
+        steps = asyncio.run(run_overload(options))
+    except (DatabaseUnavailableError, ServerStartError, RuntimeError) as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    print(render_overload(steps))
+    if json_path is not None:
+        json_path.write_bytes(orjson.dumps(overload_json(steps), option=orjson.OPT_INDENT_2))
+    return 0 if holds(steps) else 1
 
 
 if __name__ == "__main__":

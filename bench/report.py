@@ -1,8 +1,8 @@
 """Turning load results into the numbers the benchmark is for, as a table and as JSON.
 
-Latency percentiles are computed client-side over every request of the measured window
-(warm-up excluded); statements per request come from the server's own counter, so they are
-exact whatever the client's overhead.
+Latency percentiles are wrk's, over every request of the measured window (warm-up excluded);
+statements per request come from the server's own counter, so they are exact whatever the
+client's overhead; peak RSS is the server process's high-water mark so far (``VmHWM``).
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class ScenarioReport:
     server_cpu_ms_per_request: float | None
     server_cpu_share: float | None
     client_cpu_share: float
+    #: The server's peak resident memory so far, in MiB (``None`` off Linux).
+    peak_rss_mib: float | None = None
     error_samples: list[str] = field(default_factory=list)
 
     @property
@@ -64,10 +66,13 @@ class ScenarioReport:
 class RunReport:
     setup: dict[str, Any]
     scenarios: list[ScenarioReport]
+    #: In-process cost per resolved field (``bench.inprocess`` rows), next to the floor.
+    in_process: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "setup": self.setup,
+            "in_process": self.in_process,
             "scenarios": [
                 asdict(scenario)
                 | {
@@ -81,14 +86,6 @@ class RunReport:
         }
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile: a latency some request really had, never an interpolation."""
-    if not sorted_values:
-        return math.nan
-    rank = max(1, math.ceil(fraction * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
 def summarize(
     *,
     name: str,
@@ -100,13 +97,13 @@ def summarize(
     expected_upstream_calls: Mapping[str, float],
     server_cpu_seconds: float | None,
     reference: ScenarioReport | None,
+    peak_rss_mib: float | None = None,
 ) -> ScenarioReport:
     """One scenario's row; ``reference`` is ``None`` for the reference itself.
 
     ``statements`` and ``upstream_calls`` are the window's totals; an upstream missing from
     ``upstream_calls`` was not called, and one missing from the expectation should not be.
     """
-    latencies = sorted(result.latencies_seconds)
     rps = result.requests / result.elapsed_seconds if result.elapsed_seconds > 0 else 0.0
     elapsed = result.elapsed_seconds or math.nan
     server_ms = server_share = None
@@ -126,8 +123,8 @@ def summarize(
         errors=result.errors,
         elapsed_seconds=result.elapsed_seconds,
         requests_per_second=rps,
-        p50_ms=percentile(latencies, 0.50) * 1000,
-        p99_ms=percentile(latencies, 0.99) * 1000,
+        p50_ms=result.p50_seconds * 1000,
+        p99_ms=result.p99_seconds * 1000,
         statements_per_request=_per_request(statements, result.requests),
         expected_statements=expected_statements,
         upstream_calls_per_request={
@@ -142,6 +139,7 @@ def summarize(
         server_cpu_ms_per_request=server_ms,
         server_cpu_share=server_share,
         client_cpu_share=result.client_cpu_seconds / elapsed,
+        peak_rss_mib=peak_rss_mib,
         error_samples=list(result.error_samples),
     )
 
@@ -153,7 +151,7 @@ def _per_request(total: float, requests: int) -> float:
 _COLUMNS = (
     "scenario", "requests", "req/s", "p50 ms", "p99 ms", "errors", "SQL/req",
     *(_UPSTREAM_HEADINGS.get(upstream, f"{upstream}/req") for upstream in UPSTREAMS),
-    "srv CPU ms/req", "srv CPU", "client CPU", "vs ref", "vs ref by CPU",
+    "srv CPU ms/req", "srv CPU", "wrk CPU", "peak RSS MiB", "vs ref", "vs ref by CPU",
 )  # fmt: skip
 #: Above this share of one core the load generator, not the server, may set the pace.
 CLIENT_BOUND_SHARE = 0.9
@@ -191,6 +189,7 @@ def _row(scenario: ScenarioReport) -> tuple[str, ...]:
         _optional(scenario.server_cpu_ms_per_request, ".2f"),
         _optional(scenario.server_cpu_share, ".0%"),
         f"{scenario.client_cpu_share:.0%}",
+        _optional(scenario.peak_rss_mib, ".0f"),
         f"{scenario.ratio_to_reference:.3f}",
         _optional(scenario.cpu_ratio_to_reference, ".3f"),
     )
@@ -242,4 +241,25 @@ def render(report: RunReport) -> str:
             )
         for sample in scenario.error_samples:
             lines.append(f"  ! {scenario.name} error: {sample}")
+    if report.in_process:
+        lines += ["", *_in_process_table(report.in_process)]
     return "\n".join(lines)
+
+
+def _in_process_table(rows: list[dict[str, Any]]) -> list[str]:
+    """CPU per resolved field, in this process, without HTTP: the execution engine's cost."""
+    lines = [
+        "  In-process (no HTTP, no token check; median of many runs):",
+        "",
+        "  query  variant                       fields  CPU ms/exec  µs/field  x floor",
+        "  -----  ----------------------------  ------  -----------  --------  -------",
+    ]
+    floors = {row["query"]: row["cpu_us_per_field"] for row in rows if "floor" in row["variant"]}
+    for row in rows:
+        floor = floors.get(row["query"])
+        times = f"{row['cpu_us_per_field'] / floor:.2f}" if floor else "-"
+        lines.append(
+            f"  {row['query']:<5}  {row['variant']:<28}  {row['fields']:>6}  "
+            f"{row['cpu_ms']:>11.3f}  {row['cpu_us_per_field']:>8.3f}  {times:>7}"
+        )
+    return lines

@@ -38,6 +38,17 @@ Q3 = (
     " author { name } } } } } } recommendations(first: 5) { score content { title } } } }"
 )
 
+#: The GraphQL scenarios by name: the query, and who asks it (subject, scopes).
+QUERIES: dict[str, tuple[str, str, tuple[Scope, ...]]] = {
+    "Q1": (Q1, FIRST_USER_SUBJECT, (Scope.USERS_READ, Scope.ORDERS_READ)),
+    "Q2": (Q2, STAFF_SUBJECT, (Scope.USERS_READ, Scope.ORDERS_READ_ALL)),
+    "Q3": (
+        Q3,
+        FIRST_USER_SUBJECT,
+        (Scope.USERS_READ, Scope.ORDERS_READ, Scope.RECOMMENDATIONS_READ),
+    ),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Scenario:

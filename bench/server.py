@@ -22,7 +22,11 @@ from pathlib import Path
 
 import httpx
 
+from bench.wrk import pinned
+
 REPOSITORY = Path(__file__).resolve().parent.parent
+#: The core the gateway runs on; wrk runs on another (``bench.wrk.CLIENT_CORE``).
+SERVER_CORE = 0
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 LOG_TAIL_CHARS = 4000
@@ -153,11 +157,14 @@ async def gateway_server(
 ) -> AsyncIterator[RunningServer]:
     """Run one uvicorn worker with ``settings`` as its environment until the block exits."""
     port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "gateway.asgi:app_from_environment", "--factory",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
+    command = pinned(
+        [
+            sys.executable, "-m", "uvicorn", "gateway.asgi:app_from_environment", "--factory",
+            "--host", "127.0.0.1", "--port", str(port),
+            "--workers", "1", "--no-access-log", "--log-level", "warning",
+        ],
+        SERVER_CORE,
+    )  # fmt: skip
     async with server_process(
         "gateway",
         command,
@@ -167,6 +174,18 @@ async def gateway_server(
         log_path=log_path,
     ) as server:
         yield server
+
+
+def peak_rss_mib(pid: int) -> float | None:
+    """The process's resident memory high-water mark (``VmHWM``) in MiB; ``None`` elsewhere."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
 
 
 def cpu_seconds(pid: int) -> float | None:

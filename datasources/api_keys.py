@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 
 from datasources.db import Database
 from datasources.pagination import Page, decode_id_cursor
-from datasources.sql import AnyRow, page_by_id
+from datasources.sql import AnyRow, id_page, page_by_id, statement
 from datasources.tables import api_keys, utc_now
 
 API_KEY_CURSOR = "api-key"
@@ -127,6 +128,11 @@ async def touch_api_key(database: Database, key_id: str, *, interval: timedelta)
         await connection.execute(statement)
 
 
+@statement
+def _page(after: bool) -> Select[Any]:
+    return id_page(select(*_COLUMNS), api_keys.c.id, after=after)
+
+
 def parse_api_key_cursor(cursor: str) -> int:
     return decode_id_cursor(API_KEY_CURSOR, cursor)
 
@@ -137,8 +143,7 @@ async def list_api_keys(
     """Keys in creation order (keyset on the row id)."""
     return await page_by_id(
         database,
-        select(*_COLUMNS),
-        api_keys.c.id,
+        _page,
         kind=API_KEY_CURSOR,
         first=first,
         after_id=after_id,

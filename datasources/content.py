@@ -23,7 +23,13 @@ import orjson
 from contract.errors import UpstreamError, UpstreamTimeoutError
 from datasources.cache import Cache
 from datasources.instrumentation import DatasourceMetrics
-from datasources.pagination import Page, decode_id_cursor, encode_cursor, invalid_cursor
+from datasources.pagination import (
+    LazyCursors,
+    Page,
+    decode_id_cursor,
+    encode_cursor,
+    invalid_cursor,
+)
 from datasources.resilience import Deadline
 from datasources.singleflight import SingleFlight
 from datasources.throttled_log import ThrottledWarning
@@ -112,6 +118,10 @@ def parse_content(raw: Any) -> ContentRecord:
         raise MalformedContentError("the content service is unavailable") from None
 
 
+def content_cursor(record: ContentRecord) -> str:
+    return encode_cursor(CONTENT_CURSOR, [record.id])
+
+
 def parse_content_cursor(cursor: str) -> int:
     content_id = decode_id_cursor(CONTENT_CURSOR, cursor)
     if content_id > MAX_CONTENT_ID:
@@ -144,7 +154,7 @@ class ContentSource:
         self._metrics = metrics
         self._policy = policy
         self._max_batch_size = max_batch_size
-        self._flights: SingleFlight[int, ContentRecord | None] = SingleFlight()
+        self._flights: SingleFlight[int, ContentRecord | UpstreamError | None] = SingleFlight()
         self._warn_cache = ThrottledWarning(logger)
 
     @staticmethod
@@ -153,13 +163,17 @@ class ContentSource:
 
     async def by_ids(
         self, ids: Sequence[int], *, deadline: Deadline, request_id: str = ""
-    ) -> dict[int, ContentRecord]:
-        """Content for each id the upstream knows; unknown ids are absent."""
+    ) -> dict[int, ContentRecord | UpstreamError]:
+        """Content for each id the upstream knows; unknown ids are absent.
+
+        An id whose upstream call failed maps to that error (the dataloader fails that key
+        alone), so cached items of the same batch are still served during an outage.
+        """
         wanted = [content_id for content_id in dict.fromkeys(ids) if is_content_id(content_id)]
         if not wanted:
             return {}
 
-        async def fetch(keys: list[int]) -> dict[int, ContentRecord | None]:
+        async def fetch(keys: list[int]) -> dict[int, ContentRecord | UpstreamError | None]:
             return await self._read_through(keys, deadline=deadline, request_id=request_id)
 
         try:
@@ -206,7 +220,7 @@ class ContentSource:
         items = self._items(response.body)[: key.first]
         return Page(
             items=items,
-            cursors=[encode_cursor(CONTENT_CURSOR, [record.id]) for record in items],
+            cursors=LazyCursors(items, content_cursor),
             has_next_page=bool(response.body.get("nextCursor")),
             has_previous_page=key.after is not None,
         )
@@ -219,8 +233,8 @@ class ContentSource:
 
     async def _read_through(
         self, ids: list[int], *, deadline: Deadline, request_id: str
-    ) -> dict[int, ContentRecord | None]:
-        results: dict[int, ContentRecord | None] = {}
+    ) -> dict[int, ContentRecord | UpstreamError | None]:
+        results: dict[int, ContentRecord | UpstreamError | None] = {}
         cached = await self._cache_get(ids)
         missing: list[int] = []
         hits = negative = 0
@@ -252,11 +266,17 @@ class ContentSource:
                 raise MalformedContentError("the content service is unavailable")
             return list(body["items"]), response.max_age
 
-        answers = await asyncio.gather(
-            *(fetch(chunk) for chunk in chunked(missing, self._max_batch_size))
-        )
+        chunks = chunked(missing, self._max_batch_size)
+        answers = await asyncio.gather(*(fetch(chunk) for chunk in chunks), return_exceptions=True)
         to_cache: dict[str, tuple[bytes, float]] = {}
-        for items, max_age in answers:
+        for chunk, answer in zip(chunks, answers, strict=True):
+            if isinstance(answer, UpstreamError):
+                # Only this chunk's ids fail; what the cache had is served, nothing is cached.
+                results.update(dict.fromkeys(chunk, answer))
+                continue
+            if isinstance(answer, BaseException):
+                raise answer
+            items, max_age = answer
             ttl = self._ttl(max_age)
             for raw in items:
                 record = parse_content(raw)

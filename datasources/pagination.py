@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
+
+import orjson
 
 from contract.errors import BadUserInputError
 
@@ -36,6 +38,32 @@ class Page(Generic[T]):
         return cls(items=(), cursors=(), has_next_page=False)
 
 
+class LazyCursors(Sequence[str]):
+    """The cursors of a page's items, each encoded when it is read.
+
+    Most queries select no cursor, or only ``pageInfo.endCursor``; encoding one per listed row
+    (JSON and base64) cost more than building the row's record.
+    """
+
+    __slots__ = ("_cursor_of", "_items")
+
+    def __init__(self, items: Sequence[T], cursor_of: Callable[[T], str]) -> None:
+        self._items: Sequence[object] = items
+        self._cursor_of: Callable[[object], str] = cursor_of  # type: ignore[assignment]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self._cursor_of(item) for item in self._items[index]]
+        return self._cursor_of(self._items[index])
+
+
 def check_first(first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE_SIZE
@@ -45,7 +73,8 @@ def check_first(first: int | None) -> int:
 
 
 def encode_cursor(kind: str, key: Sequence[str | int]) -> str:
-    raw = json.dumps([kind, *key], separators=(",", ":")).encode()
+    """Compact JSON (orjson: one cursor per listed row, so it is on the hot path), base64url."""
+    raw = orjson.dumps([kind, *key])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 import orjson
+from opentelemetry.trace import SpanKind
 
 from contract.errors import UpstreamError, UpstreamTimeoutError
 from datasources.instrumentation import DatasourceMetrics
@@ -30,6 +31,7 @@ from datasources.resilience import (
     RetryPolicy,
     parse_retry_after,
 )
+from datasources.tracing import inject_traceparent, span
 
 logger = logging.getLogger("manifold.upstream")
 
@@ -215,12 +217,21 @@ class Upstream:
             write=min(config.read_timeout, remaining),
             pool=min(config.pool_timeout, remaining),
         )
-        headers = {"X-Request-ID": request_id} if request_id else None
+        headers = {"X-Request-ID": request_id} if request_id else {}
         self._metrics.record_call(self.name, operation)
         started = time.perf_counter()
         outcome = "error"
         try:
-            raw = await self._get(path, params, headers, limits, deadline)
+            with span(
+                operation,
+                kind=SpanKind.CLIENT,
+                attributes={"http.request.method": "GET", "server.service": self.name},
+            ) as current:
+                # After the span starts, so the upstream's parent is this call's span.
+                inject_traceparent(headers)
+                raw = await self._get(path, params, headers, limits, deadline)
+                if current is not None:
+                    current.set_attribute("http.response.status_code", raw.status)
             outcome = "ok" if raw.status < 500 and raw.status != 429 else "error"
         except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError):
             # Nothing reached the service: safe to retry, if the deadline leaves time.
@@ -233,7 +244,9 @@ class Upstream:
             logger.warning("%s call failed: %s", self.name, type(error).__name__)
             raise UpstreamError(f"the {self.name} service is unavailable") from None
         finally:
-            self._metrics.observe(self.name, outcome, time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self._metrics.observe(self.name, outcome, elapsed)
+            logger.debug("%s %s: %s in %.1f ms", self.name, operation, outcome, elapsed * 1000)
         if raw.status in config.retry.retry_statuses:
             # 429 asks us to slow down; it says nothing about the service's health.
             return _Retry(

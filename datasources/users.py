@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from datasources.db import Database
 from datasources.pagination import Page, decode_id_cursor
-from datasources.sql import AnyRow, id_in, page_by_id
+from datasources.sql import AnyRow, id_page, one_of, page_by_id, statement
 from datasources.tables import users
 
 USER_CURSOR = "user"
@@ -18,8 +18,7 @@ USER_CURSOR = "user"
 _COLUMNS = (users.c.id, users.c.subject, users.c.name, users.c.email, users.c.created_at)
 
 
-@dataclass(frozen=True, slots=True)
-class UserRecord:
+class UserRecord(NamedTuple):
     id: int
     subject: str
     name: str
@@ -28,39 +27,46 @@ class UserRecord:
 
 
 def _record(row: AnyRow) -> UserRecord:
-    return UserRecord(
-        id=row.id,
-        subject=row.subject,
-        name=row.name,
-        email=row.email,
-        created_at=row.created_at,
-    )
+    return UserRecord(*row)  # _COLUMNS are the record's fields, in order
 
 
 def parse_user_cursor(cursor: str) -> int:
     return decode_id_cursor(USER_CURSOR, cursor)
 
 
+@statement
+def _by_ids(dialect: str) -> Select[Any]:
+    return select(*_COLUMNS).where(one_of(users.c.id, "ids", dialect))
+
+
+@statement
+def _by_subjects(dialect: str) -> Select[Any]:
+    return select(*_COLUMNS).where(one_of(users.c.subject, "subjects", dialect, text=True))
+
+
+@statement
+def _page(after: bool) -> Select[Any]:
+    return id_page(select(*_COLUMNS), users.c.id, after=after)
+
+
 async def users_by_ids(database: Database, ids: Sequence[int]) -> dict[int, UserRecord]:
-    query = select(*_COLUMNS).where(id_in(users.c.id, ids, database.dialect))
     async with database.connect() as connection:
-        rows = (await connection.execute(query)).all()
-    return {row.id: _record(row) for row in rows}
+        rows = (await connection.execute(_by_ids(database.dialect), {"ids": list(ids)})).all()
+    return {record.id: record for record in map(_record, rows)}
 
 
 async def users_by_subjects(database: Database, subjects: Sequence[str]) -> dict[str, UserRecord]:
-    query = select(*_COLUMNS).where(users.c.subject.in_(list(subjects)))
+    query = _by_subjects(database.dialect)
     async with database.connect() as connection:
-        rows = (await connection.execute(query)).all()
-    return {row.subject: _record(row) for row in rows}
+        rows = (await connection.execute(query, {"subjects": list(subjects)})).all()
+    return {record.subject: record for record in map(_record, rows)}
 
 
 async def users_page(database: Database, *, first: int, after_id: int | None) -> Page[UserRecord]:
     """Users in id order, keyset-paginated."""
     return await page_by_id(
         database,
-        select(*_COLUMNS),
-        users.c.id,
+        _page,
         kind=USER_CURSOR,
         first=first,
         after_id=after_id,

@@ -47,8 +47,11 @@ def serving(
     host: str = "127.0.0.1",
     port: int = 0,
     graceful_shutdown_seconds: int = 1,
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
 ) -> Iterator[str]:
-    """Run ``app`` on ``host:port`` (a free port when 0) and yield ``http://host:port``.
+    """Run ``app`` on ``host:port`` (a free port when 0) and yield ``http://host:port``
+    (``https://localhost:port`` with a certificate and key, for TLS trust tests).
 
     On exit the server stops accepting, gives in-flight requests ``graceful_shutdown_seconds``
     (a request held by an injected hang only ends when its client hangs up), then stops.
@@ -62,6 +65,8 @@ def serving(
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=graceful_shutdown_seconds,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
     )
     server = uvicorn.Server(config)
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
@@ -81,7 +86,10 @@ def serving(
         thread.start()
         try:
             _wait_until_started(server, thread)
-            yield f"http://{bound_host}:{bound_port}"
+            if ssl_certfile is not None:
+                yield f"https://localhost:{bound_port}"
+            else:
+                yield f"http://{bound_host}:{bound_port}"
         finally:
             server.should_exit = True
             thread.join(timeout=_STARTUP_SECONDS + graceful_shutdown_seconds)

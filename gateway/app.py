@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from opentelemetry.sdk.trace import SpanProcessor
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -14,12 +15,16 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from datasources.db import Database
+from gateway.demand.concurrency import AdaptiveLimit, ConcurrencyLimiter
 from gateway.http import health
+from gateway.http.admission import AdmissionMiddleware
 from gateway.http.graphiql import ASSETS_PATH
 from gateway.http.request_id import RequestIdMiddleware
 from gateway.http.view import GraphQLView
 from gateway.observability.metrics import Metrics
+from gateway.runtime.gc_tuning import tune_gc
 from gateway.runtime.resources import open_resources
+from gateway.runtime.shutdown import process_shutdown
 from gateway.settings import Settings
 
 #: Request headers a browser page on an allowed origin may send (CORS preflight answers).
@@ -70,19 +75,45 @@ def _routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> Starlette:
-    """Build a gateway; pass ``database`` to share a connection the caller owns (tests)."""
+def create_app(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    span_processor: SpanProcessor | None = None,
+    tune_gc_at_start: bool = False,
+) -> Starlette:
+    """Build a gateway; pass ``database`` to share a connection the caller owns (tests), and
+    ``span_processor`` to collect its spans in place of the OTLP exporter (tests).
+
+    ``tune_gc_at_start`` applies the garbage-collector settings to the whole process: the
+    server's entry point asks for it, tests and embedders (several apps per process) do not.
+    """
     metrics = Metrics()
+    limiter = ConcurrencyLimiter(
+        limit=settings.max_concurrent_operations,
+        max_queue=settings.max_queued_operations,
+        adaptive=(
+            AdaptiveLimit(maximum=settings.max_concurrent_operations)
+            if settings.adaptive_concurrency
+            else None
+        ),
+    )
+    metrics.concurrency_limit.set(limiter.limit)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_resources(settings, database=database, metrics=metrics) as resources:
+        async with open_resources(
+            settings, database=database, metrics=metrics, span_processor=span_processor
+        ) as resources:
             app.state.resources = resources
+            app.state.tracer = resources.tracing.tracer
             app.state.graphql_view = GraphQLView(
                 settings=settings,
                 pipeline=resources.pipeline,
                 authenticator=resources.authenticator,
             )
+            if tune_gc_at_start:
+                tune_gc(freeze=settings.gc_freeze, threshold=settings.gc_threshold)
             yield
 
     routes = _routes()
@@ -91,6 +122,16 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
     return Starlette(
         routes=routes,
         middleware=[
+            # Outermost: a shed request costs no request id, log line or span, only a count.
+            Middleware(
+                AdmissionMiddleware,
+                limiter=limiter,
+                metrics=metrics,
+                shutdown=process_shutdown(),
+                request_timeout_seconds=settings.request_timeout_seconds,
+                queue_timeout_seconds=settings.queue_timeout_seconds,
+                retry_after_seconds=settings.overload_retry_after_seconds,
+            ),
             Middleware(RequestIdMiddleware, metrics=metrics, routes=known_paths),
             Middleware(
                 CORSMiddleware,

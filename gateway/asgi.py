@@ -10,5 +10,6 @@ from gateway.settings import get_settings
 
 
 def app_from_environment() -> Starlette:
-    configure_logging()
-    return create_app(get_settings())
+    settings = get_settings()
+    configure_logging(settings.resolved_log_format, settings.log_level)
+    return create_app(settings, tune_gc_at_start=True)

@@ -47,6 +47,11 @@ class Environment(StrEnum):
     PROD = "prod"
 
 
+class LogFormat(StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
 class LimitsMode(StrEnum):
     ENFORCE = "enforce"
     MEASURE = "measure"  # log violations, reject nothing: for rolling out a tighter limit
@@ -83,12 +88,39 @@ class Settings(BaseSettings):
         "`manifold.sqlite3` under `GATEWAY_DATA_DIR`. Required (PostgreSQL) in prod.",
     )
     database_pool_size: int = Field(
-        default=10, ge=1, description="PostgreSQL connections kept in the pool, per process."
+        default=20,
+        ge=1,
+        description="PostgreSQL connections kept in the pool, per process. Size it for the "
+        "operations a process runs at once (GATEWAY_MAX_CONCURRENT_OPERATIONS): a connection "
+        "opened beyond it is closed again when returned, and opening one costs more than a "
+        "small query.",
     )
     database_max_overflow: int = Field(
-        default=10,
+        default=5,
         ge=0,
-        description="PostgreSQL connections the pool may open beyond its size, per process.",
+        description="PostgreSQL connections the pool may open beyond its size, per process, for "
+        "bursts; past both, a request waits for a connection (GATEWAY_DATABASE_POOL_TIMEOUT_"
+        "SECONDS).",
+    )
+    database_connect_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long opening a PostgreSQL connection may take (asyncpg's connect "
+        "timeout); a request's deadline bounds it more tightly.",
+    )
+    database_statement_timeout_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="PostgreSQL `statement_timeout` and asyncpg's `command_timeout` for the "
+        "gateway's pool: the server cancels slower statements and the client gives up on a "
+        "server that does not answer. Unset: the request timeout. Each request's queries are "
+        "also bounded by what is left of its deadline (UPSTREAM_TIMEOUT).",
+    )
+    database_pool_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How long a query waits for a pooled connection before it fails with "
+        "UPSTREAM_TIMEOUT.",
     )
     database_echo: bool = Field(
         default=False,
@@ -154,6 +186,23 @@ class Settings(BaseSettings):
         "regardless; without Redis, lookups are not cached).",
     )
 
+    gc_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description="The garbage collector's first-generation threshold in each worker (Python's "
+        "default is 700, far too low for a server allocating thousands of objects per request); "
+        "0 leaves Python's default.",
+    )
+    gc_freeze: bool = Field(
+        default=True,
+        description="Freeze what start-up built (modules, schema, caches) out of every garbage "
+        "collection.",
+    )
+    compiled_execution: bool = Field(
+        default=True,
+        description="Execute queries with a plan compiled once per document (the same answers, "
+        "less work per field); false: every operation runs on graphql-core's executor.",
+    )
     rate_limit_enabled: bool = Field(default=True, description="Cost budgets on or off.")
     rate_limit_budget: int = Field(
         default=10_000,
@@ -385,6 +434,108 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="How long an unknown content id is remembered."
     )
 
+    max_concurrent_operations: int = Field(
+        default=32,
+        ge=1,
+        description="GraphQL requests executing at once per process; more wait in the queue. "
+        "Size it near the process's saturation point (see `bench/README.md`).",
+    )
+    max_queued_operations: int = Field(
+        default=64,
+        ge=0,
+        description="GraphQL requests allowed to wait for a free slot per process; beyond it "
+        "a request is shed at once, before its body is read, with 503 UPSTREAM_UNAVAILABLE "
+        "and `Retry-After`.",
+    )
+    queue_timeout_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="Longest wait in the queue before a request is shed (503); the wait "
+        "counts against the request's deadline either way.",
+    )
+    adaptive_concurrency: bool = Field(
+        default=False,
+        description="Adjust the concurrency limit between 1 and `GATEWAY_MAX_CONCURRENT_"
+        "OPERATIONS` from observed latency (AIMD: grow while requests are fast, halve when "
+        "latency doubles over its baseline).",
+    )
+    overload_retry_after_seconds: int = Field(
+        default=1, ge=1, description="`Retry-After` of a shed request."
+    )
+
+    shutdown_delay_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="After SIGTERM, keep serving this long with `/readyz` answering 503 "
+        "`draining`, so load balancers stop sending before the listener closes. SIGINT "
+        "(Ctrl+C) skips it.",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="Then, how long in-flight requests may take to finish before they are "
+        "cancelled and the process exits. Keep it above the request timeout.",
+    )
+    readiness_interval_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often readiness checks run in the background; `/readyz` answers "
+        "from their last result at once.",
+    )
+
+    log_format: LogFormat | None = Field(
+        default=None,
+        description="`json` (one object per line) or `text`. Unset: json in prod, text in dev.",
+    )
+    log_level: str = Field(
+        default="INFO",
+        pattern=r"^(?i:debug|info|warning|error)$",
+        description="Root log level: `debug` adds one line per upstream call.",
+    )
+    tracing_enabled: bool = Field(
+        default=False,
+        description="OpenTelemetry traces: a span per request, operation, pipeline step, "
+        "dataloader batch, SQL statement and upstream call, exported over OTLP/HTTP.",
+    )
+    tracing_otlp_endpoint: str = Field(
+        default="http://127.0.0.1:4318/v1/traces",
+        description="The OTLP/HTTP traces endpoint (a collector's `/v1/traces`).",
+    )
+    tracing_service_name: str = Field(
+        default="manifold-gateway", description="`service.name` of the exported spans."
+    )
+    tracing_sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces recorded; a sampled `traceparent` from the client is "
+        "always followed (parent-based sampling).",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve `/metrics` on this port instead of the main one (which then "
+        "answers 404). One worker per process group: refused with `--workers` above 1.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Interface of the metrics port (`0.0.0.0` in a container).",
+    )
+
+    ca_certificates: Path | None = Field(
+        default=None,
+        description="Extra trusted CA certificates (a PEM file, or a directory of them) for "
+        "the identity provider, token introspection and every REST upstream, on top of "
+        "certifi's bundle and `SSL_CERT_FILE` / `SSL_CERT_DIR`.",
+    )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description='Addresses or networks (JSON list, e.g. `["10.0.0.0/8"]`) of the load '
+        "balancers whose `X-Forwarded-For` / `X-Forwarded-Proto` decide the client address. "
+        "Empty: no forwarded header is trusted. `*` (refused in prod) trusts every peer.",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _read_origins(cls, value: Any) -> tuple[str, ...]:
@@ -435,6 +586,16 @@ class Settings(BaseSettings):
         return not self.is_prod and self.oauth_issuer is None
 
     @property
+    def resolved_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.JSON if self.is_prod else LogFormat.TEXT
+
+    @property
+    def statement_timeout_seconds(self) -> float:
+        return self.database_statement_timeout_seconds or self.request_timeout_seconds
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
@@ -476,6 +637,10 @@ class Settings(BaseSettings):
         if self.graphiql_token is not None:
             problems.append("GATEWAY_GRAPHIQL_TOKEN is for development only: unset it")
         problems.extend(_weak_secrets(self))
+        if "*" in self.trusted_proxies:
+            problems.append(
+                "GATEWAY_TRUSTED_PROXIES must list the load balancers' addresses, not `*`"
+            )
         if problems:
             raise ValueError("refusing to start with GATEWAY_ENV=prod: " + "; ".join(problems))
         return self

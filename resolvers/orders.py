@@ -6,7 +6,7 @@ be probed for existence.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from decimal import Decimal
 
 from auth.access import Requirement, any_of, require
@@ -94,9 +94,13 @@ async def orders_of_user(
     return await loaders.order_page.load(key)
 
 
-async def lines_of_order(*, loaders: Loaders, order_id: int) -> list[OrderLineRecord]:
-    """Lines of an order the caller already holds, so visibility was checked on the order."""
-    return await loaders.lines_by_order.load(order_id)
+def lines_of_order(*, loaders: Loaders, order_id: int) -> Awaitable[list[OrderLineRecord]]:
+    """Lines of an order the caller already holds, so visibility was checked on the order.
+
+    The loader's future itself rather than a coroutine awaiting it: this runs once per order
+    in a list, and a coroutine frame of its own would be resumed at every step.
+    """
+    return loaders.lines_by_order.load(order_id)
 
 
 def line_subtotal(line: OrderLineRecord) -> Decimal:

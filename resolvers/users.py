@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from auth.access import Requirement, any_of, require
 from auth.principal import Principal, PrincipalKind
@@ -39,6 +39,10 @@ async def list_users(
     return await loaders.users_page.load(key)
 
 
-async def get_customer(*, loaders: Loaders, user_id: int) -> UserRecord | None:
-    """An order's customer: visible to whoever may see the order, so no scope of its own."""
-    return await loaders.user_by_id.load(user_id)
+def get_customer(*, loaders: Loaders, user_id: int) -> Awaitable[UserRecord | None]:
+    """An order's customer: visible to whoever may see the order, so no scope of its own.
+
+    The loader's future itself (not a coroutine awaiting it): this runs once per order in a
+    list.
+    """
+    return loaders.user_by_id.load(user_id)

@@ -52,11 +52,22 @@ class Content(relay.Node):
     summary: str
     body: str
     tags: list[str] = strawberry.field(description="Topic tags, for browsing and filtering.")
-    price: Money | None = strawberry.field(description="Set for products only.")
-    published_at: datetime | None = strawberry.field(
+
+    @strawberry.field(description="Set for products only.")
+    def price(self) -> Money | None:
+        """Built when selected: most content is not a product, and most queries do not ask."""
+        record = self.record
+        if record.price is None or not record.currency:
+            return None
+        return Money.of(record.price, record.currency)
+
+    record: strawberry.Private[ContentRecord]
+
+    @strawberry.field(
         description="When it was published (UTC); null for drafts, which need content:read."
     )
-    record: strawberry.Private[ContentRecord]
+    def published_at(self) -> datetime | None:
+        return self.record.published_at
 
     @classmethod
     def from_record(cls, record: ContentRecord) -> Content:
@@ -68,12 +79,6 @@ class Content(relay.Node):
             summary=record.summary,
             body=record.body,
             tags=list(record.tags),
-            price=(
-                Money.of(record.price, record.currency)
-                if record.price is not None and record.currency
-                else None
-            ),
-            published_at=record.published_at,
             record=record,
         )
 

@@ -54,19 +54,23 @@ def stored_status(status: OrderStatus | None) -> StoredOrderStatus | None:
 
 @strawberry.type(description="One product line of an order.")
 class OrderLine:
-    content_id: strawberry.Private[int]
+    """Money fields are resolved from the record when selected: a list of lines rarely asks
+    for all of them, and building each costs more than reading a number."""
+
+    record: strawberry.Private[OrderLineRecord]
     quantity: int = strawberry.field(description="Units ordered.")
-    unit_price: Money = strawberry.field(description="Price of one unit when ordered.")
-    subtotal: Money = strawberry.field(description="quantity times unitPrice.")
+
+    @strawberry.field(description="Price of one unit when ordered.")
+    def unit_price(self) -> Money:
+        return Money.of(self.record.unit_price, self.record.currency)
+
+    @strawberry.field(description="quantity times unitPrice.")
+    def subtotal(self) -> Money:
+        return Money.of(order_resolvers.line_subtotal(self.record), self.record.currency)
 
     @classmethod
     def from_record(cls, record: OrderLineRecord) -> OrderLine:
-        return cls(
-            content_id=record.content_id,
-            quantity=record.quantity,
-            unit_price=Money.of(record.unit_price, record.currency),
-            subtotal=Money.of(order_resolvers.line_subtotal(record), record.currency),
-        )
+        return cls(record=record, quantity=record.quantity)
 
     @strawberry.field(
         description="The product bought, from the content service; null (with an UPSTREAM_* "
@@ -77,7 +81,7 @@ class OrderLine:
     ) -> Annotated[Content, strawberry.lazy("schema.content")] | None:
         from schema.content import content_by_id  # noqa: PLC0415 - keeps orders importable alone
 
-        return await content_by_id(info, self.content_id)
+        return await content_by_id(info, self.record.content_id)
 
 
 @strawberry.type(description="A customer's order.")
@@ -86,8 +90,11 @@ class Order(relay.Node):
     number: str = strawberry.field(description="Human-facing order number.")
     status: OrderStatus
     placed_at: datetime = strawberry.field(description="When the order was placed (UTC).")
-    total: Money
-    customer_id: strawberry.Private[int]
+    record: strawberry.Private[OrderRecord]
+
+    @strawberry.field
+    def total(self) -> Money:
+        return Money.of(self.record.total, self.record.currency)
 
     @classmethod
     def from_record(cls, record: OrderRecord) -> Order:
@@ -96,8 +103,7 @@ class Order(relay.Node):
             number=record.number,
             status=_FROM_STORED[record.status],
             placed_at=record.placed_at,
-            total=Money.of(record.total, record.currency),
-            customer_id=record.user_id,
+            record=record,
         )
 
     @strawberry.field(description="The order's lines, in the order they were added.")
@@ -114,7 +120,7 @@ class Order(relay.Node):
         from schema.users import User  # noqa: PLC0415 - User and Order refer to each other
 
         record = await user_resolvers.get_customer(
-            loaders=info.context.loaders, user_id=self.customer_id
+            loaders=info.context.loaders, user_id=self.record.user_id
         )
         return None if record is None else User.from_record(record)
 

@@ -199,12 +199,14 @@ async def make_gateway(
 ) -> AsyncIterator[GatewayFactory]:
     """``await make_gateway(setting=value, …)``: a running gateway with those settings, on the
     test's database and Redis prefix; several behave like replicas sharing both. Overrides are
-    validated as the environment's values would be, and every gateway stops with the test."""
+    validated as the environment's values would be, and every gateway stops with the test.
+    ``span_processor=`` (not a setting) collects the gateway's spans when tracing is on."""
     async with AsyncExitStack() as stack:
 
         async def start(**overrides: Any) -> Gateway:
+            span_processor = overrides.pop("span_processor", None)
             configured = Settings.model_validate({**settings.model_dump(), **overrides})
-            application = create_app(configured, database=database)
+            application = create_app(configured, database=database, span_processor=span_processor)
             await stack.enter_async_context(application.router.lifespan_context(application))
             http = await stack.enter_async_context(
                 httpx.AsyncClient(
@@ -231,3 +233,25 @@ def app(gateway: Gateway) -> Starlette:
 @pytest.fixture
 def client(gateway: Gateway) -> httpx.AsyncClient:
     return gateway.http
+
+
+@pytest.fixture
+def process_settings(settings: Settings) -> dict[str, object]:
+    """The test settings as a gateway process reads them (``tests/processes.py``): the
+    session's database (committed rows, not the test's transaction) and the test's Redis
+    prefix. Processes only read from it."""
+    names = (
+        "env",
+        "data_dir",
+        "database_url",
+        "redis_url",
+        "redis_prefix",
+        "oauth_issuer",
+        "oauth_audience",
+        "oauth_jwks_url",
+        "content_url",
+        "recommendations_url",
+    )
+    values: dict[str, object] = {name: getattr(settings, name) for name in names}
+    values["log_format"] = "json"
+    return values

@@ -45,6 +45,7 @@ json_scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([10**400, -(10**400)]),  # beyond any float: NumericDates, limits
     st.floats(allow_nan=False, allow_infinity=False),
     hostile_text,
 )

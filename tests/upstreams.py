@@ -61,3 +61,13 @@ def running_upstreams() -> Iterator[tuple[UpstreamService, UpstreamService]]:
         for service in services:
             stack.callback(service.close)
         yield services
+
+
+@contextmanager
+def running_tls(app: Any, certificate: Any) -> Iterator[str]:
+    """``app`` over TLS on loopback with a ``trustme`` leaf ``certificate``; yields its URL."""
+    with (
+        certificate.private_key_and_cert_chain_pem.tempfile() as pem,
+        serving(app, ssl_certfile=pem, ssl_keyfile=pem) as url,
+    ):
+        yield url

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import DBAPIError
 
@@ -35,7 +34,7 @@ from gateway.cli.keys import keys_app
 from gateway.cli.schema_check import InvalidSchema, compare
 from gateway.http.graphiql import DEMO_QUERY
 from gateway.observability.log import configure_logging
-from gateway.observability.redaction import uvicorn_log_config
+from gateway.runtime.server import serve as serve_gateway
 from gateway.settings import Settings, get_settings
 from schema import build_schema
 
@@ -74,16 +73,14 @@ def _options(
 
 
 def _serve(host: str, port: int, workers: int) -> None:
-    uvicorn.run(
-        "gateway.asgi:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        log_level="info",
-        log_config=uvicorn_log_config(),  # API keys in refused URLs never reach the access log
-    )
+    settings = settings_or_exit()
+    if settings.metrics_port is not None and workers > 1:
+        raise fail(
+            "GATEWAY_METRICS_PORT serves one process's metrics: run --workers 1 per container "
+            "(scale with replicas), or leave it unset to serve /metrics from each worker",
+            code=EXIT_USAGE,
+        )
+    serve_gateway(settings, host=host, port=port, workers=workers)
 
 
 @app.command()

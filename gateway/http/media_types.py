@@ -79,6 +79,12 @@ def negotiate(accept: str | None) -> str | None:
     return None
 
 
+def response_media_type(accept: str | None) -> str:
+    """The media type to answer in, whatever ``accept`` says: a refusal of the ``Accept``
+    header itself (406), or a shed request, is still answered in JSON, the contract's shape."""
+    return negotiate(accept) or JSON
+
+
 def answer_status(answer_media_type: str, status: int, *, request_error: bool) -> int:
     """The HTTP status of an operation's answer in ``answer_media_type`` (see the docstring)."""
     if request_error and answer_media_type == JSON:

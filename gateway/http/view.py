@@ -32,11 +32,20 @@ from contract.errors import (
     UpstreamTimeoutError,
 )
 from datasources.resilience import Deadline
+from datasources.tracing import span
 from gateway.http import csrf
+from gateway.http.admission import request_deadline
 from gateway.http.cache_headers import cache_headers
 from gateway.http.graphiql import CONTENT_SECURITY_POLICY, GraphiQLPage
-from gateway.http.media_types import GRAPHQL_RESPONSE, JSON, answer_status, negotiate
+from gateway.http.media_types import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    answer_status,
+    negotiate,
+    response_media_type,
+)
 from gateway.http.protocol import read_operations
+from gateway.observability.record import note_errors, note_principal
 from gateway.operations.pipeline import OperationPipeline, Outcome
 from gateway.operations.refusal import Refused
 from gateway.operations.request import OperationCall, PrincipalSource, Transport
@@ -66,6 +75,7 @@ def challenge(error: AuthenticationError) -> str:
 
 def unauthenticated_response(error: AuthenticationError) -> Response:
     """A bad credential fails the whole request (RFC 6750), never degrading to anonymous."""
+    note_errors({"errors": [{"extensions": {"code": ErrorCode.UNAUTHENTICATED}}]})
     return JSONResponse(
         {"errors": [{"message": error.message, "extensions": {"code": ErrorCode.UNAUTHENTICATED}}]},
         status_code=401,
@@ -84,12 +94,16 @@ def request_principal(
             try:
                 # Checking a credential may need the database or the identity provider: it
                 # gets what is left of the request's deadline, like every other call.
-                async with asyncio.timeout(deadline.remaining()):
-                    caller = await authenticator.authenticate(request.headers, request.query_params)
+                with span("authenticate"):
+                    async with asyncio.timeout(deadline.remaining()):
+                        caller = await authenticator.authenticate(
+                            request.headers, request.query_params
+                        )
             except TimeoutError:
                 raise UpstreamTimeoutError(
                     "credentials could not be checked in time; retry shortly"
                 ) from None
+            note_principal(caller.kind.value)
             found.append(caller)
         return found[0]
 
@@ -188,25 +202,28 @@ class GraphQLView:
             batch_max_operations=settings.batch_max_operations,
         )
         # One deadline for the whole HTTP request, batches included: it starts when the
-        # request is read, and every operation's backend calls share what is left of it.
-        deadline = Deadline(settings.request_timeout_seconds)
+        # request arrives (admission makes it, so queueing counts), and every operation's
+        # backend calls share what is left of it.
+        deadline = request_deadline(request.scope) or Deadline(settings.request_timeout_seconds)
         principal = request_principal(self.authenticator, request, deadline)
         transport = Transport.HTTP_GET if request.method == "GET" else Transport.HTTP_POST
         request_id = _request_id(request)
         client = request.client
-        outcomes = [
-            await self.pipeline.run(
-                OperationCall(
-                    operation=operation,
-                    transport=transport,
-                    principal=principal,
-                    deadline=deadline,
-                    request_id=request_id,
-                    client_ip=client.host if client else None,
+        outcomes: list[Outcome] = []
+        for operation in operations:  # in order: a batch shares one database connection
+            with span("graphql.operation"):
+                outcomes.append(
+                    await self.pipeline.run(
+                        OperationCall(
+                            operation=operation,
+                            transport=transport,
+                            principal=principal,
+                            deadline=deadline,
+                            request_id=request_id,
+                            client_ip=client.host if client else None,
+                        )
+                    )
                 )
-            )
-            for operation in operations  # in order: a batch shares one database connection
-        ]
         if not is_batch:
             (outcome,) = outcomes
             status = answer_status(answer_type, outcome.status, request_error=outcome.request_error)
@@ -224,9 +241,12 @@ class GraphQLView:
     def respond(
         request: Request, body: Any, status: int, headers: dict[str, str] | None = None
     ) -> Response:
-        # A 406 (or an unreadable Accept) is still answered in JSON: the contract's error shape.
-        answer_type = negotiate(request.headers.get("accept")) or JSON
-        response = Response(orjson.dumps(body), status_code=status, media_type=answer_type)
+        note_errors(body)
+        response = Response(
+            orjson.dumps(body),
+            status_code=status,
+            media_type=response_media_type(request.headers.get("accept")),
+        )
         for name, value in (headers or {}).items():
             response.headers[name] = value
         return response

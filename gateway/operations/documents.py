@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
 
@@ -27,7 +28,7 @@ DOCUMENT_CACHE_SIZE = 1024
 class Document:
     """One parsed document: its analysis, and its validation once someone asked for it."""
 
-    __slots__ = ("_errors", "_text_problems", "analysis", "over_tokens")
+    __slots__ = ("_errors", "_text_problems", "analysis", "over_tokens", "plans")
 
     def __init__(self, analysis: DocumentAnalysis, *, over_tokens: bool = False) -> None:
         self.analysis = analysis
@@ -35,6 +36,8 @@ class Document:
         self.over_tokens = over_tokens
         self._errors: list[GraphQLError] | None = None
         self._text_problems: tuple[GraphQLError, ...] | None = None
+        #: Compiled execution plans by operation name (or why an operation has none).
+        self.plans: dict[str | None, Any] = {}
 
     @property
     def node(self) -> DocumentNode:

@@ -21,7 +21,7 @@ executed operation is 200 with ``data``, field errors classified (contract codes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +32,12 @@ from auth.api_keys import ApiKeys
 from auth.principal import Principal
 from contract.errors import ErrorCode
 from datasources.loaders import Backends, build_loaders
+from datasources.tracing import span
 from gateway.demand.charge import FREE, Charge, Demand
+from gateway.observability.record import note_operation
 from gateway.operations import limits
 from gateway.operations.analysis import OperationAnalysis
+from gateway.operations.compiled import Execution, OperationPlan, Unsupported
 from gateway.operations.documents import Document, DocumentCache, Validator
 from gateway.operations.execution import execute_operation
 from gateway.operations.input_text import check_input_text
@@ -48,6 +51,9 @@ from schema.masking import classify_all, log_unexpected
 
 #: graphql-core's own cap on variable coercion errors, so both coercions report alike.
 MAX_COERCION_ERRORS = 50
+
+#: Counts each execution by path ("compiled" or "interpreted") and why (a bounded reason).
+ExecutionCounter = Callable[[str, str], None]
 
 
 @dataclass(slots=True)
@@ -108,6 +114,8 @@ class OperationPipeline:
         demand: Demand,
         persisted: PersistedPolicy,
         api_keys: ApiKeys | None = None,
+        compiled: bool = True,
+        count_execution: ExecutionCounter | None = None,
     ) -> None:
         self.schema = schema
         self.backends = backends
@@ -120,6 +128,8 @@ class OperationPipeline:
         self.demand = demand
         self.persisted = persisted
         self.api_keys = api_keys
+        self.compiled = compiled
+        self.count_execution = count_execution or (lambda _path, _reason: None)
 
     async def run(self, call: OperationCall) -> Outcome:
         """Execute one query or mutation, or say why not.
@@ -146,10 +156,15 @@ class OperationPipeline:
         Raises ``Refused`` for an operation that may not run.
         """
         source = await self._source(call)
-        document = source.trusted or self._parse(source.query)
-        if source.trusted is None:
-            self._check_shape(document)
+        with span("parse"):
+            document = source.trusted or self._parse(source.query)
+            if source.trusted is None:
+                self._check_shape(document)
         operation = self._select(document, call)
+        name = operation.node.name
+        note_operation(
+            operation.kind.value, name.value if name else None, trusted=source.trusted is not None
+        )
         principal = await call.principal()
         if self.introspection is not None and operation.asks_introspection:
             answer = await self.introspection.answer(
@@ -160,19 +175,21 @@ class OperationPipeline:
                 operation_name=call.operation.operation_name,
             )
             return self._answer(answer, call.request_id, ResponseMeta(), FREE)
-        errors = document.validated(self.validator)
-        if errors:
-            raise Refused(400, errors)
-        variables = self._coerce(operation, call.operation.variables)
-        check_input_text(document.text_problems(), operation.node, variables)
-        charge = await self.demand.charge(
-            self.schema._schema,
-            operation.node,
-            document.analysis.fragments,
-            variables,
-            principal=principal,
-            client_ip=call.client_ip,
-        )
+        with span("validate"):
+            errors = document.validated(self.validator)
+            if errors:
+                raise Refused(400, errors)
+            variables = self._coerce(operation, call.operation.variables)
+            check_input_text(document.text_problems(), operation.node, variables)
+        with span("charge"):
+            charge = await self.demand.charge(
+                self.schema._schema,
+                operation.node,
+                document.analysis.fragments,
+                variables,
+                principal=principal,
+                client_ip=call.client_ip,
+            )
         return Prepared(
             call=call,
             document=document,
@@ -202,19 +219,52 @@ class OperationPipeline:
     async def _execute(self, prepared: Prepared) -> Outcome:
         context = self.context(prepared)
         operation = prepared.call.operation
-        result = await execute_operation(
-            self.schema,
-            prepared.document.node,
-            operation_name=operation.operation_name,
-            variables=operation.variables,
-            context=context,
-            operation_extensions=operation.extensions,
-        )
+        plan = self._plan(prepared)
+        with span("execute"):
+            if isinstance(plan, OperationPlan):
+                self.count_execution("compiled", "")
+                result = await Execution(
+                    plan,
+                    context=context,
+                    variables=prepared.variables,
+                    operation_extensions=operation.extensions,
+                ).run()
+            else:
+                self.count_execution("interpreted", plan)
+                result = await execute_operation(
+                    self.schema,
+                    prepared.document.node,
+                    operation_name=operation.operation_name,
+                    variables=operation.variables,
+                    context=context,
+                    operation_extensions=operation.extensions,
+                )
         outcome = self._answer(result, context.request_id, context.response, prepared.charge)
         if prepared.register_as is not None and self.apq is not None:
             # Registered only once it executed: junk and invalid documents never fill the cache.
             await self.apq.register(prepared.register_as, prepared.query)
         return outcome
+
+    def _plan(self, prepared: Prepared) -> OperationPlan | str:
+        """The operation's compiled plan, built on its first execution and kept with the
+        document; else why it runs interpreted."""
+        if not self.compiled:
+            return "disabled"
+        plans = prepared.document.plans
+        name = prepared.call.operation.operation_name
+        plan = plans.get(name)
+        if plan is None:
+            try:
+                plan = OperationPlan(
+                    self.schema,
+                    prepared.operation.node,
+                    prepared.document.analysis.fragments,
+                    hide_suggestions=self.validator.hide_suggestions,
+                )
+            except Unsupported as unsupported:
+                plan = unsupported.reason
+            plans[name] = plan
+        return plan
 
     @staticmethod
     def _answer(
@@ -224,7 +274,10 @@ class OperationPipeline:
         if result.errors:
             errors = list(result.errors)
             log_unexpected(errors, request_id)
-            payload["errors"] = [error.formatted for error in classify_all(errors, request_id)]
+            formatted: list[dict[str, Any]] = [
+                dict(error.formatted) for error in classify_all(errors, request_id)
+            ]
+            payload["errors"] = in_response_order(formatted, result.data)
         if charge.report is not None:
             payload["extensions"] = {"cost": charge.report}
         return Outcome(payload, response.status or 200, response.headers)
@@ -337,6 +390,36 @@ class OperationPipeline:
             # reports it. Nothing executed, so nothing is charged.
             raise Refused(400, [_as_bad_user_input(error) for error in coerced], request_error=True)
         return coerced
+
+
+def in_response_order(errors: list[dict[str, Any]], data: Any) -> list[dict[str, Any]]:
+    """Field errors in the order their paths appear in ``data``.
+
+    The executor reports errors as fields fail, which for fields waiting on different
+    backends is whichever answered first: the same request could list its errors in a
+    different order each time. Sorting by where each error sits in the answer makes the order
+    a function of the answer alone (and the order a reader scans it in).
+    """
+    if len(errors) < 2:
+        return errors
+
+    def position(error: dict[str, Any]) -> tuple[tuple[int, int | str], ...]:
+        key: list[tuple[int, int | str]] = []
+        value = data
+        for segment in error.get("path") or ():
+            if isinstance(value, dict) and segment in value:
+                key.append((0, list(value).index(segment)))
+                value = value[segment]
+            elif isinstance(value, list) and isinstance(segment, int) and segment < len(value):
+                key.append((0, segment))
+                value = value[segment]
+            else:  # below a position nulled by the error: only its own path orders it
+                key.append((1, segment if isinstance(segment, int) else 0))
+                key.append((2, str(segment)))
+                value = None
+        return tuple(key)
+
+    return sorted(errors, key=position)
 
 
 def _not_on(transport: Transport, kind: OperationType) -> Refused:

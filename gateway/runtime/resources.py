@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import ssl
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-import certifi
 import httpx
+from opentelemetry.sdk.trace import SpanProcessor
 
 from auth.api_keys import ApiKeys
 from auth.credentials import Authenticator
@@ -20,15 +19,21 @@ from datasources.cache import Cache, create_cache
 from datasources.db import Database
 from datasources.loaders import Backends
 from datasources.migrate import head_revision
+from datasources.tracing import trace_statements
 from gateway.demand.budgets import Budgets
 from gateway.demand.charge import Demand
 from gateway.demand.cost import CostModel
 from gateway.observability.metrics import Metrics
+from gateway.observability.metrics_server import serving_metrics
+from gateway.observability.tracing import Tracing
 from gateway.operations.documents import Validator
 from gateway.operations.introspection import ScopedIntrospection
 from gateway.operations.limits import ShapeLimits
 from gateway.operations.persisted import ApqStore, TrustedDocuments
 from gateway.operations.pipeline import OperationPipeline, PersistedPolicy
+from gateway.runtime.readiness import Readiness
+from gateway.runtime.shutdown import process_shutdown
+from gateway.runtime.tls import trust_store
 from gateway.runtime.upstreams import open_upstreams
 from gateway.runtime.wiring import build_api_keys, build_database, build_identity, identity_client
 from gateway.settings import Settings
@@ -55,24 +60,37 @@ class Resources:
     pipeline: OperationPipeline
     #: The migration this build expects; readiness compares the database against it.
     schema_revision: str
+    readiness: Readiness
+    tracing: Tracing
 
 
 @asynccontextmanager
 async def open_resources(
-    settings: Settings, *, database: Database | None = None, metrics: Metrics | None = None
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    metrics: Metrics | None = None,
+    span_processor: SpanProcessor | None = None,
 ) -> AsyncIterator[Resources]:
-    """Open connections for one app; a ``database`` passed in is borrowed, not closed."""
+    """Open connections for one app; a ``database`` passed in is borrowed, not closed.
+
+    ``span_processor`` replaces the OTLP exporter when tracing is on (tests).
+    """
     metrics = metrics or Metrics()
     async with AsyncExitStack() as stack:
+        tls = trust_store(settings.ca_certificates)  # first: a bad CA path refuses at once
+        tracing = Tracing.from_settings(settings, processor=span_processor)
+        stack.callback(tracing.shutdown)
         if database is None:
             database = build_database(settings)
             stack.push_async_callback(database.dispose)
         stack.callback(metrics.datasources.count_statements(database.engine))
+        if tracing.tracer is not None:
+            stack.callback(trace_statements(database.engine))
 
         cache = create_cache(settings.redis_url, prefix=settings.redis_prefix)
         stack.push_async_callback(cache.close)
 
-        tls = ssl.create_default_context(cafile=certifi.where())
         upstreams = await stack.enter_async_context(
             open_upstreams(settings, cache=cache, metrics=metrics.datasources, tls=tls)
         )
@@ -99,6 +117,23 @@ async def open_resources(
             recommendations=upstreams.recommendations,
             metrics=metrics.datasources,
         )
+        readiness = Readiness(
+            database=database,
+            cache=cache,
+            key_source=identity.key_source,
+            backends=backends,
+            schema_revision=head_revision(),
+            shutdown=process_shutdown(),
+            interval_seconds=settings.readiness_interval_seconds,
+        )
+        await readiness.start()
+        stack.push_async_callback(readiness.close)
+        if settings.metrics_port is not None:
+            stack.enter_context(
+                serving_metrics(
+                    metrics.registry, host=settings.metrics_host, port=settings.metrics_port
+                )
+            )
         yield Resources(
             settings=settings,
             metrics=metrics,
@@ -122,8 +157,11 @@ async def open_resources(
                 cache=cache,
                 budgets=budgets,
                 api_keys=api_keys,
+                metrics=metrics,
             ),
             schema_revision=head_revision(),
+            readiness=readiness,
+            tracing=tracing,
         )
 
 
@@ -135,6 +173,7 @@ def build_pipeline(
     cache: Cache,
     budgets: Budgets | None,
     api_keys: ApiKeys | None,
+    metrics: Metrics | None = None,
 ) -> OperationPipeline:
     validator = Validator(
         schema._schema,
@@ -160,6 +199,8 @@ def build_pipeline(
             only=settings.persisted_only, bypass_scope=settings.persisted_bypass_scope
         ),
         api_keys=api_keys,
+        compiled=settings.compiled_execution,
+        count_execution=metrics.count_execution if metrics is not None else None,
     )
 
 

@@ -17,7 +17,7 @@ from auth.jwks import KeySource, RemoteJwksSource
 from auth.key_material import load_pepper
 from auth.tokens import TokenValidator
 from datasources.cache import Cache
-from datasources.db import Database, create_engine
+from datasources.db import Database, DatabaseTimeouts, create_engine
 from gateway.settings import Settings
 
 #: The identity provider's JWKS and introspection endpoints answer in well under a second.
@@ -28,13 +28,24 @@ IDENTITY_CONNECT_TIMEOUT_SECONDS = 2.0
 def build_database(settings: Settings, *, pooled: bool = True) -> Database:
     """The app's pooled engine, or a small one for a CLI command that makes a few queries."""
     if not pooled:
-        return Database(create_engine(settings.resolved_database_url, pool_size=1, max_overflow=1))
+        # Migrations and seeding may run long: only the connect is bounded.
+        timeouts = DatabaseTimeouts(connect_seconds=settings.database_connect_timeout_seconds)
+        return Database(
+            create_engine(
+                settings.resolved_database_url, pool_size=1, max_overflow=1, timeouts=timeouts
+            )
+        )
     return Database(
         create_engine(
             settings.resolved_database_url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
             echo=settings.database_echo,
+            timeouts=DatabaseTimeouts(
+                connect_seconds=settings.database_connect_timeout_seconds,
+                statement_seconds=settings.statement_timeout_seconds,
+                pool_seconds=settings.database_pool_timeout_seconds,
+            ),
         )
     )
 

@@ -17,7 +17,7 @@ from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 from auth.key_material import hash_secret, load_pepper, parse_key
 from datasources import api_keys as store
 from datasources.tables import api_keys
-from gateway.observability.redaction import uvicorn_log_config
+from gateway.observability.log import uvicorn_log_config
 from gateway.settings import Settings
 from tests.factories import make_order, make_user
 from tests.helpers import issue_key, key_header, key_service

@@ -64,6 +64,14 @@ async def test_a_scope_claim_that_is_not_text_is_a_401(scope):
         await VALIDATOR.validate(token)
 
 
+@pytest.mark.parametrize("exp", [10**400, 1e308, 2**63])
+async def test_an_exp_beyond_any_float_is_a_token_that_never_expires_not_a_crash(exp):
+    token = PROVIDER.forge(_header(), PROVIDER.claims() | {"exp": exp})
+
+    assert (await VALIDATOR.validate(token)).subject == "user-1"
+    assert (await VALIDATOR.validate(token)).subject == "user-1"  # and remembered as such
+
+
 async def test_a_well_formed_forged_token_is_accepted_so_the_forgery_helper_signs_for_real():
     principal = await VALIDATOR.validate(PROVIDER.forge(_header(), PROVIDER.claims()))
 

@@ -112,3 +112,23 @@ async def test_without_redis_the_in_process_cache_serves_repeats(make_gateway):
 
     assert response.data["content"]["title"]
     assert calls.content == 0
+
+
+async def test_cached_items_of_a_batch_are_served_when_the_content_service_is_down(
+    gateway, content_service
+):
+    """Only the uncached item fails: the outage costs what the cache cannot answer, no more."""
+    cached, uncached = global_id("Content", 31), global_id("Content", 32)
+    await gateway.execute(f'{{ content(id: "{cached}") {{ title }} }}')
+    content_service.set_faults(error_rate=1.0)
+
+    response, calls = await gateway.costed(
+        f'{{ a: content(id: "{cached}") {{ title }} b: content(id: "{uncached}") {{ title }} }}'
+    )
+
+    assert response.data["a"]["title"]
+    assert response.data["b"] is None
+    assert [(error["path"], error["extensions"]["code"]) for error in response.errors] == [
+        (["b"], "UPSTREAM_UNAVAILABLE")
+    ]
+    assert calls.content >= 1

@@ -8,8 +8,9 @@ import time
 import pytest
 
 from auth.principal import Principal, PrincipalKind
-from gateway.demand.budgets import Budgets, SlidingWindow
+from gateway.demand.budgets import Budgets
 from gateway.demand.cost import CostModel
+from gateway.demand.windows import SlidingWindow
 from schema.budget import BudgetStatus, format_reset_at
 
 ALICE = Principal(PrincipalKind.USER, "alice")
