@@ -18,9 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.applications import Starlette
 
 from datasources.db import create_engine
@@ -30,13 +28,10 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from tests.helpers import CLIENT_ADDRESS, Gateway
 from tests.idp import LocalIdentityProvider, running_identity_provider
-from tests.services import require_or_skip
+from tests.services import delete_keys, require_or_skip, scratch_database
 from tests.transactional import TransactionalDatabase
 from tests.upstreams import UpstreamService, running_upstreams
 
-DATABASE_URL = os.environ.get(
-    "GATEWAY_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 #: A test using one of these needs that server; it is marked so the fast tier can leave it out.
@@ -86,23 +81,9 @@ def recommendations_service(
 @pytest.fixture(scope="session")
 async def postgres_url() -> AsyncIterator[str]:
     """A freshly created and migrated database, dropped when the session ends."""
-    admin_url = make_url(DATABASE_URL)
-    name = f"manifold_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        await admin.dispose()
-        require_or_skip(f"PostgreSQL at {admin_url.render_as_string()} is unavailable: {error}")
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    try:
+    async with scratch_database("manifold_test") as url:
         await upgrade_database(url)
         yield url
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -141,12 +122,7 @@ async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
     the test rather than left behind in a Redis others share (only ours, never FLUSHDB)."""
     prefix = f"manifold-test:{uuid.uuid4().hex[:8]}:"
     yield prefix
-    client = Redis.from_url(redis_url)
-    try:
-        async for key in client.scan_iter(match=prefix + "*"):
-            await client.delete(key)
-    finally:
-        await client.aclose()
+    await delete_keys(redis_url, prefix)
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +19,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, insert, inspect, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from datasources.db import create_engine
@@ -29,12 +26,9 @@ from datasources.migrate import alembic_config, downgrade_database, upgrade_data
 from datasources.tables import OrderStatus, metadata, order_lines, orders, users
 from demo.catalog import CURRENCY, PRODUCT_COUNT, product_price
 from demo.seed import FIRST_USER_SUBJECT, SeedReport, seed_database, user_subject
-from tests.services import require_or_skip
+from tests.services import scratch_database
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-POSTGRES_URL = os.environ.get(
-    "GATEWAY_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 SMALL = {"users": 20, "orders_per_user": 3, "as_of": AS_OF}
 
@@ -46,29 +40,9 @@ def sqlite_url(directory: Path, name: str = "manifold") -> str:
     return f"sqlite+aiosqlite:///{directory / f'{name}.sqlite3'}"
 
 
-@asynccontextmanager
-async def scratch_postgres() -> AsyncIterator[str]:
+def scratch_postgres() -> AbstractAsyncContextManager[str]:
     """A new, empty PostgreSQL database, dropped afterwards."""
-    admin_url = make_url(POSTGRES_URL)
-    name = f"manifold_scratch_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(
-        admin_url, isolation_level="AUTOCOMMIT", connect_args={"timeout": 5}
-    )
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        await admin.dispose()
-        require_or_skip(
-            f"PostgreSQL at {admin_url.render_as_string(hide_password=True)} "
-            f"is unavailable: {error}"
-        )
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    return scratch_database("manifold_scratch")
 
 
 async def schema_diff(url: str) -> list[Any]:

@@ -21,20 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
-from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import select
 
 from contract.scopes import READ_SCOPES
 from datasources.db import create_engine
 from datasources.migrate import upgrade_database
 from datasources.tables import users
 from demo.seed import FIRST_USER_SUBJECT, seed_database
-from tests.conftest import DATABASE_URL
 from tests.idp import LocalIdentityProvider
 from tests.processes import RunningProcess, clean_environment, running_gateway
-from tests.services import require_or_skip
+from tests.services import delete_keys, require_or_skip, scratch_database
 from tests.upstreams import UpstreamService
 
 HARNESS = Path(__file__).resolve().parent
@@ -80,17 +76,7 @@ def node_harness() -> NodeHarness:
 async def seeded_database() -> AsyncIterator[str]:
     """A database of its own, committed to by a separate process, so never the tests' shared
     rolled-back one."""
-    admin_url = make_url(DATABASE_URL)
-    name = f"manifold_node_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        await admin.dispose()
-        require_or_skip(f"PostgreSQL at {admin_url.render_as_string()} is unavailable: {error}")
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    try:
+    async with scratch_database("manifold_node") as url:
         await upgrade_database(url)
         engine = create_engine(url)
         try:
@@ -98,10 +84,6 @@ async def seeded_database() -> AsyncIterator[str]:
         finally:
             await engine.dispose()
         yield url
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -124,12 +106,7 @@ async def process_redis_prefix(redis_url: str) -> AsyncIterator[str]:
     """The gateway processes' Redis prefix, and every key under it deleted afterwards."""
     prefix = f"manifold-test:node-{uuid.uuid4().hex[:8]}:"
     yield prefix
-    client = Redis.from_url(redis_url)
-    try:
-        async for key in client.scan_iter(match=prefix + "*"):
-            await client.delete(key)
-    finally:
-        await client.aclose()
+    await delete_keys(redis_url, prefix)
 
 
 @pytest.fixture(scope="session")

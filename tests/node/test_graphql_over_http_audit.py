@@ -13,6 +13,7 @@ def test_every_must_and_should_audit_passes(
     report = node_harness.run(
         "audit.mjs", MANIFOLD_GRAPHQL_URL=gateway_process.base_url + "/graphql"
     )
+    print(f"graphql-http serverAudits: {report.get('counts')}")  # shown with -s
 
     assert report["failures"] == [], report
     assert report["counts"]["MUST"] == {"total": 13, "passed": 13}

@@ -41,11 +41,14 @@ def _busy_port() -> tuple[socket.socket, int]:
     return listener, listener.getsockname()[1]
 
 
-def test_the_demo_on_a_busy_port_fails_before_the_banner_in_one_line(tmp_path: Path):
+def _run_on_a_busy_port(
+    command: str, tmp_path: Path
+) -> tuple[int, subprocess.CompletedProcess[str]]:
+    """``gateway <command> --port P`` while something else listens on P."""
     listener, port = _busy_port()
     with listener:
         result = subprocess.run(
-            gateway_command("demo", "--port", str(port)),
+            gateway_command(command, "--port", str(port)),
             cwd=tmp_path,
             env=clean_environment(GATEWAY_DATA_DIR=str(tmp_path)),
             capture_output=True,
@@ -53,6 +56,11 @@ def test_the_demo_on_a_busy_port_fails_before_the_banner_in_one_line(tmp_path: P
             timeout=60,
             check=False,
         )
+    return port, result
+
+
+def test_the_demo_on_a_busy_port_fails_before_the_banner_in_one_line(tmp_path: Path):
+    port, result = _run_on_a_busy_port("demo", tmp_path)
 
     assert result.returncode == 2
     assert result.stdout == ""
@@ -64,17 +72,7 @@ def test_the_demo_on_a_busy_port_fails_before_the_banner_in_one_line(tmp_path: P
 
 
 def test_serve_on_a_busy_port_fails_in_one_line(tmp_path: Path):
-    listener, port = _busy_port()
-    with listener:
-        result = subprocess.run(
-            gateway_command("serve", "--port", str(port)),
-            cwd=tmp_path,
-            env=clean_environment(GATEWAY_DATA_DIR=str(tmp_path)),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+    _, result = _run_on_a_busy_port("serve", tmp_path)
 
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1

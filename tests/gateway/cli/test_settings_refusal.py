@@ -62,28 +62,29 @@ def test_a_settings_refusal_never_prints_a_value(refused_production: None):
     assert DB_PASSWORD not in result.output
 
 
-def test_a_malformed_setting_is_named_in_one_line(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("GATEWAY_REQUEST_TIMEOUT_SECONDS", "soon")
+def _upgrade_with(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> tuple[int, str]:
+    """``gateway db upgrade`` with one setting set to ``value``: its exit code and output."""
+    monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(cli, ["db", "upgrade"])
     finally:
         get_settings.cache_clear()
+    return result.exit_code, result.output.strip()
 
-    assert result.exit_code == 2
-    assert result.output.strip().startswith("GATEWAY_REQUEST_TIMEOUT_SECONDS: ")
-    assert "soon" not in result.output
-    assert len(result.output.strip().splitlines()) == 1
+
+def test_a_malformed_setting_is_named_in_one_line(monkeypatch: pytest.MonkeyPatch):
+    exit_code, output = _upgrade_with(monkeypatch, "GATEWAY_REQUEST_TIMEOUT_SECONDS", "soon")
+
+    assert exit_code == 2
+    assert output.startswith("GATEWAY_REQUEST_TIMEOUT_SECONDS: ")
+    assert "soon" not in output
+    assert len(output.splitlines()) == 1
 
 
 def test_an_unreadable_cors_origins_value_is_one_line(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("GATEWAY_CORS_ORIGINS", '["https://app.example"')
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(cli, ["db", "upgrade"])
-    finally:
-        get_settings.cache_clear()
+    exit_code, output = _upgrade_with(monkeypatch, "GATEWAY_CORS_ORIGINS", '["https://app.example"')
 
-    assert result.exit_code == 2
-    (line,) = result.output.strip().splitlines()
+    assert exit_code == 2
+    (line,) = output.splitlines()
     assert line.startswith("GATEWAY_CORS_ORIGINS: is neither a JSON list of origins")
