@@ -40,7 +40,7 @@ from strawberry.types.scalar import ScalarDefinition
 from contract.errors import BadUserInputError, GatewayError
 from schema.content import Content
 from schema.context import Context
-from schema.nodes import NODE_TYPES, NodeResult, resolve_global_ids
+from schema.nodes import MAX_NODE_IDS, NODE_TYPES, NodeResult, resolve_global_ids
 from schema.orders import Order
 from schema.users import User
 
@@ -106,7 +106,10 @@ def _global_id(representation: Any) -> relay.GlobalID | GatewayError:
 async def resolve_representations(
     info: strawberry.Info[Context], representations: list[Any]
 ) -> list[NodeResult]:
-    """``nodes(ids:)`` over the valid representations, errors at the others' indexes."""
+    """``nodes(ids:)`` over the valid representations, errors at the others' indexes; more
+    than ``nodes`` takes is refused whole, malformed ones counted (each costs an error)."""
+    if len(representations) > MAX_NODE_IDS:
+        raise BadUserInputError(f"At most {MAX_NODE_IDS} representations per request")
     parsed = [_global_id(representation) for representation in representations]
     valid = [item for item in parsed if isinstance(item, relay.GlobalID)]
     resolved = iter(await resolve_global_ids(info, valid))

@@ -178,6 +178,23 @@ async def test_a_bad_representation_is_bad_user_input_at_its_index(subgraph, con
     ]
 
 
+@pytest.mark.parametrize("item", [None, "malformed"], ids=["valid", "malformed"])
+async def test_more_than_a_hundred_representations_are_refused_like_ids(subgraph, connection, item):
+    user = await make_user(connection)
+    one = representation("User", user.id) if item is None else item
+    token = subgraph.token("federation-reader", "users:read")
+
+    response, calls = await subgraph.costed(
+        ENTITIES, variables={"representations": [one] * 101}, token=token
+    )
+
+    assert response.data is None  # _entities is non-null, like nodes
+    assert [(e["path"], e["extensions"]["code"]) for e in response.errors] == [
+        (["_entities"], "BAD_USER_INPUT")
+    ]
+    assert calls.sql == 0
+
+
 async def test_representations_are_priced_by_their_number_like_ids(subgraph):
     """Each entity's selection is paid once per representation, as ``nodes(ids:)`` pays per id."""
     priced = (
