@@ -123,6 +123,9 @@ def gateway_environment(
         GATEWAY_ENV="dev",
         GATEWAY_DATA_DIR=str(tmp_path_factory.mktemp("gateway-process")),
         GATEWAY_DATABASE_URL=seeded_database,
+        # A few clients at a time: a small pool leaves the shared server's connections to others.
+        GATEWAY_DATABASE_POOL_SIZE="2",
+        GATEWAY_DATABASE_MAX_OVERFLOW="2",
         GATEWAY_REDIS_URL=redis_url,
         GATEWAY_REDIS_PREFIX=process_redis_prefix,
         GATEWAY_OAUTH_ISSUER=identity_provider.issuer,
