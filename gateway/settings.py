@@ -369,7 +369,9 @@ class Settings(BaseSettings):
     upstream_max_keepalive_connections: int = Field(
         default=20,
         ge=0,
-        description="Idle connections kept alive per REST service per process.",
+        description="Whether idle connections to a REST service are kept alive: 0 closes "
+        "each one after its exchange; any other value keeps idle connections (up to "
+        "GATEWAY_UPSTREAM_MAX_CONNECTIONS) for 5 s.",
     )
     upstream_max_batch_size: int = Field(
         default=100,
