@@ -22,6 +22,7 @@ import orjson
 from opentelemetry.trace import SpanKind
 
 from contract.errors import UpstreamError, UpstreamTimeoutError
+from datasources.http_transport import AiohttpTransport
 from datasources.instrumentation import DatasourceMetrics
 from datasources.resilience import (
     BreakerPolicy,
@@ -115,12 +116,14 @@ class Upstream:
             timeout=httpx.Timeout(
                 config.read_timeout, connect=config.connect_timeout, pool=config.pool_timeout
             ),
-            limits=httpx.Limits(
-                max_connections=config.max_connections,
-                max_keepalive_connections=config.max_keepalive_connections,
+            transport=AiohttpTransport(
+                tls=tls,
+                limits=httpx.Limits(
+                    max_connections=config.max_connections,
+                    max_keepalive_connections=config.max_keepalive_connections,
+                ),
             ),
             headers={"Accept": "application/json", "User-Agent": "manifold-gateway"},
-            verify=tls if tls is not None else True,
             follow_redirects=False,
         )
 

@@ -88,15 +88,16 @@ class Settings(BaseSettings):
         "`manifold.sqlite3` under `GATEWAY_DATA_DIR`. Required (PostgreSQL) in prod.",
     )
     database_pool_size: int = Field(
-        default=20,
+        default=32,
         ge=1,
-        description="PostgreSQL connections kept in the pool, per process. Size it for the "
-        "operations a process runs at once (GATEWAY_MAX_CONCURRENT_OPERATIONS): a connection "
-        "opened beyond it is closed again when returned, and opening one costs more than a "
-        "small query.",
+        description="PostgreSQL connections kept in the pool, per process. Keep it at least "
+        "GATEWAY_MAX_CONCURRENT_OPERATIONS (each operation reads through one connection at a "
+        "time): a connection opened beyond it is closed again when returned, and opening one "
+        "(and preparing its statements again) costs more than a small query. Workers times (pool "
+        "size + overflow) must stay under the server's `max_connections`.",
     )
     database_max_overflow: int = Field(
-        default=5,
+        default=8,
         ge=0,
         description="PostgreSQL connections the pool may open beyond its size, per process, for "
         "bursts; past both, a request waits for a connection (GATEWAY_DATABASE_POOL_TIMEOUT_"
@@ -391,7 +392,9 @@ class Settings(BaseSettings):
     upstream_max_keepalive_connections: int = Field(
         default=20,
         ge=0,
-        description="Idle connections kept alive per REST service per process.",
+        description="Whether idle connections to a REST service are kept alive: 0 closes "
+        "each one after its exchange; any other value keeps idle connections (up to "
+        "GATEWAY_UPSTREAM_MAX_CONNECTIONS) for 5 s.",
     )
     upstream_max_batch_size: int = Field(
         default=100,

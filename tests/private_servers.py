@@ -110,12 +110,16 @@ class PrivatePostgres:
 
     def freeze(self) -> None:
         """SIGSTOP the postmaster and every backend: connections hang, queries never answer."""
-        for pid in self.processes():
-            os.kill(pid, signal.SIGSTOP)
+        self._signal(signal.SIGSTOP)
 
     def thaw(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, number: signal.Signals) -> None:
         for pid in self.processes():
-            os.kill(pid, signal.SIGCONT)
+            # A backend may exit between being listed and being signalled.
+            with suppress(ProcessLookupError):
+                os.kill(pid, number)
 
 
 @contextmanager
