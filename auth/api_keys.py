@@ -26,10 +26,12 @@ import logging
 import secrets
 import string
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth.key_material import (
     ALPHANUMERIC,
@@ -38,6 +40,8 @@ from auth.key_material import (
     format_key,
     hash_secret,
     parse_key,
+    seal,
+    unseal,
 )
 from auth.principal import Principal, PrincipalKind
 from contract.errors import API_KEY_SCHEME, AuthenticationError, BadUserInputError, UpstreamError
@@ -161,7 +165,10 @@ class ApiKeys:
         owner: str | None = None,
         budget: int | None = None,
         expires_at: datetime | None = None,
+        within: Callable[[AsyncConnection, CreatedApiKey], Awaitable[None]] | None = None,
     ) -> CreatedApiKey:
+        """A new key; ``within`` runs in the transaction that inserts it (an idempotency key's
+        answer is stored there, so no key exists that a retry would not find)."""
         name = name.strip()
         if not name or len(name) > 200:
             raise BadUserInputError("name must be 1 to 200 characters")
@@ -180,6 +187,13 @@ class ApiKeys:
             secrets.choice(string.ascii_lowercase + string.digits) for _ in range(KEY_ID_LENGTH)
         )
         secret = "".join(secrets.choice(ALPHANUMERIC) for _ in range(SECRET_LENGTH))
+
+        async def inserted(connection: AsyncConnection, record: ApiKeyRecord) -> None:
+            if within is not None:
+                await within(
+                    connection, CreatedApiKey(key=format_key(key_id, secret), record=record)
+                )
+
         record = await store.insert_api_key(
             self._database,
             key_id=key_id,
@@ -189,10 +203,21 @@ class ApiKeys:
             scopes=check_scopes(scopes),
             budget=budget,
             expires_at=expires_at,
+            within=inserted,
         )
         # A probe may have remembered this id as unknown (for at most UNKNOWN_KEY_SECONDS).
         await self._cache_delete(self._entry_key(key_id))
         return CreatedApiKey(key=format_key(key_id, secret), record=record)
+
+    def seal(self, plaintext: str) -> str:
+        """How a new key is kept for a retried ``createApiKey``: encrypted, never in clear."""
+        return seal(self._pepper, plaintext)
+
+    def unseal(self, sealed: str) -> str:
+        return unseal(self._pepper, sealed)
+
+    async def by_key_id(self, key_id: str) -> ApiKeyRecord | None:
+        return await store.api_key_by_key_id(self._database, key_id)
 
     async def revoke(self, key_id: str) -> ApiKeyRecord | None:
         record = await store.revoke_api_key(self._database, key_id)

@@ -1,4 +1,5 @@
-"""The material of a partner API key: its format, the server pepper and the secret's hash.
+"""The material of a partner API key: its format, the server pepper, the secret's hash, and
+the sealing of a new key kept for a retried ``createApiKey``.
 
 Kept apart from the key service so that the parts every layer needs (recognising a key in a
 header or a URL, parsing it, hashing its secret) carry no database or cache dependencies.
@@ -6,6 +7,7 @@ header or a URL, parsing it, hashing its secret) carry no database or cache depe
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -15,6 +17,8 @@ import secrets
 import string
 import tempfile
 from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from contract.errors import API_KEY_SCHEME, AuthenticationError
 
@@ -87,3 +91,27 @@ def _create_pepper_file(path: Path) -> None:
 
 def hash_secret(pepper: bytes, secret: str) -> str:
     return hmac.new(pepper, secret.encode(), hashlib.sha256).hexdigest()
+
+
+#: Binds sealed values to their purpose: the key derived from the pepper seals nothing else.
+_SEAL_CONTEXT = b"manifold idempotent createApiKey v1"
+_NONCE_BYTES = 12
+
+
+def _sealing_key(pepper: bytes) -> bytes:
+    return hmac.new(pepper, _SEAL_CONTEXT, hashlib.sha256).digest()
+
+
+def seal(pepper: bytes, plaintext: str) -> str:
+    """``plaintext`` encrypted (AES-256-GCM) under a key derived from the pepper: a new key
+    kept for a retried ``createApiKey`` is unreadable from a database dump alone, like the
+    stored hashes."""
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    sealed = AESGCM(_sealing_key(pepper)).encrypt(nonce, plaintext.encode(), _SEAL_CONTEXT)
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def unseal(pepper: bytes, sealed: str) -> str:
+    raw = base64.urlsafe_b64decode(sealed.encode())
+    key = AESGCM(_sealing_key(pepper))
+    return key.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _SEAL_CONTEXT).decode()

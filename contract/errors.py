@@ -10,6 +10,8 @@ without pulling in the web stack::
     ├── ForbiddenError                FORBIDDEN
     ├── BadUserInputError             BAD_USER_INPUT
     ├── NotFoundError                 NOT_FOUND
+    ├── IdempotencyKeyReusedError     IDEMPOTENCY_KEY_REUSED (the key named another request)
+    ├── IdempotencyKeyInUseError      IDEMPOTENCY_KEY_IN_USE (its first request still runs)
     ├── CostTooHighError              COST_ESTIMATED_TOO_EXPENSIVE
     ├── RateLimitedError              RATE_LIMITED
     └── UpstreamError                 UPSTREAM_UNAVAILABLE
@@ -23,8 +25,9 @@ persisted operations, introspection) are refusals of the operation pipeline, whi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class ErrorCode(StrEnum):
@@ -58,9 +61,12 @@ class GatewayError(Exception):
 
     code: ClassVar[ErrorCode] = ErrorCode.INTERNAL_SERVER_ERROR
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, extensions: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        #: What the client may act on besides the code (graphql-core copies these into
+        #: ``errors[].extensions``), e.g. the input field at fault.
+        self.extensions: dict[str, Any] = dict(extensions or {})
 
 
 #: The credential schemes a refusal can name: what HTTP puts in its ``WWW-Authenticate``
@@ -103,6 +109,22 @@ class NotFoundError(GatewayError):
     """The object does not exist, or the caller may not know that it does."""
 
     code = ErrorCode.NOT_FOUND
+
+
+class IdempotencyKeyReusedError(GatewayError):
+    """The idempotency key was already used, by this caller, for a different request."""
+
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+
+
+class IdempotencyKeyInUseError(GatewayError):
+    """The first request with this idempotency key is still running; retry after a while."""
+
+    code = ErrorCode.IDEMPOTENCY_KEY_IN_USE
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message, extensions={"retryAfter": retry_after_seconds})
+        self.retry_after_seconds = retry_after_seconds
 
 
 class CostTooHighError(GatewayError):

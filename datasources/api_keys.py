@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from datasources.db import Database
 from datasources.pagination import Page, decode_id_cursor
@@ -71,7 +73,9 @@ async def insert_api_key(
     scopes: tuple[str, ...],
     budget: int | None,
     expires_at: datetime | None,
+    within: Callable[[AsyncConnection, ApiKeyRecord], Awaitable[None]] | None = None,
 ) -> ApiKeyRecord:
+    """``within`` runs in the insert's transaction: what must commit with the key, or not."""
     statement = (
         api_keys.insert()
         .values(
@@ -87,8 +91,10 @@ async def insert_api_key(
         .returning(*_COLUMNS)
     )
     async with database.transaction() as connection:
-        row = (await connection.execute(statement)).one()
-    return _record(row)
+        record = _record((await connection.execute(statement)).one())
+        if within is not None:
+            await within(connection, record)
+    return record
 
 
 async def api_key_by_key_id(database: Database, key_id: str) -> ApiKeyRecord | None:

@@ -268,21 +268,14 @@ class ContentSource:
         if not missing:
             return results
 
-        async def fetch(chunk: Sequence[int]) -> tuple[list[Any], float | None]:
-            response = await self.upstream.get_json(
-                "/content",
-                params={"ids": ",".join(map(str, chunk))},
-                deadline=deadline,
-                operation="GET /content?ids",
-                request_id=request_id,
-            )
-            body = response.body
-            if not isinstance(body, Mapping) or not isinstance(body.get("items"), list):
-                raise MalformedContentError("the content service is unavailable")
-            return list(body["items"]), response.max_age
-
         chunks = chunked(missing, self._max_batch_size)
-        answers = await asyncio.gather(*(fetch(chunk) for chunk in chunks), return_exceptions=True)
+        answers = await asyncio.gather(
+            *(
+                self.fetch_batch(chunk, deadline=deadline, request_id=request_id)
+                for chunk in chunks
+            ),
+            return_exceptions=True,
+        )
         to_cache: dict[str, tuple[bytes, float]] = {}
         for chunk, answer in zip(chunks, answers, strict=True):
             if isinstance(answer, UpstreamError):
@@ -307,6 +300,22 @@ class ContentSource:
                 )
         await self._cache_set(to_cache)
         return results
+
+    async def fetch_batch(
+        self, ids: Sequence[int], *, deadline: Deadline, request_id: str = ""
+    ) -> tuple[list[Any], float | None]:
+        """One ``GET /content?ids=…`` past the cache: the raw items and their ``max-age``."""
+        response = await self.upstream.get_json(
+            "/content",
+            params={"ids": ",".join(map(str, ids))},
+            deadline=deadline,
+            operation="GET /content?ids",
+            request_id=request_id,
+        )
+        body = response.body
+        if not isinstance(body, Mapping) or not isinstance(body.get("items"), list):
+            raise MalformedContentError("the content service is unavailable")
+        return list(body["items"]), response.max_age
 
     def _ttl(self, max_age: float | None) -> float:
         if max_age is None:

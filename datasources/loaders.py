@@ -25,6 +25,7 @@ from datasources.db import DATABASE_FAILURES, Database, is_outage, is_timeout
 from datasources.instrumentation import DatasourceMetrics
 from datasources.orders import OrderLineRecord, OrderPageKey, OrderRecord
 from datasources.pagination import Page
+from datasources.payments import PaymentRecord, payments_by_order_ids
 from datasources.recommendations import (
     RecommendationKey,
     RecommendationRecord,
@@ -62,6 +63,7 @@ class Loaders:
     order_by_id: DataLoader[int, OrderRecord | None]
     order_page: DataLoader[OrderPageKey, Page[OrderRecord]]
     lines_by_order: DataLoader[int, list[OrderLineRecord]]
+    payment_by_order: DataLoader[int, PaymentRecord | None]
     content_by_id: DataLoader[int, ContentRecord | None]
     content_by_slug: DataLoader[str, ContentRecord | None]
     content_page: DataLoader[ContentPageKey, Page[ContentRecord]]
@@ -237,6 +239,11 @@ def build_loaders(backends: Backends, *, deadline: Deadline, request_id: str = "
                 "lines_by_order",
                 lambda ids: order_queries.lines_by_order_ids(database, ids),
                 list,
+            ),
+            "payment_by_order": lambda: loader(
+                "payment_by_order",
+                lambda ids: payments_by_order_ids(database, ids),
+                lambda: None,
             ),
             # An ``UpstreamError`` value fails its key alone: ``load`` raises it, never returns it.
             "content_by_id": lambda: cast(

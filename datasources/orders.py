@@ -24,7 +24,7 @@ from datasources.timeutil import as_utc
 
 ORDER_CURSOR = "order"
 
-_ORDER_COLUMNS = (
+ORDER_COLUMNS = (
     orders.c.id,
     orders.c.number,
     orders.c.user_id,
@@ -70,7 +70,7 @@ class OrderPageKey:
     status: OrderStatus | None = None
 
 
-def _order(row: AnyRow) -> OrderRecord:
+def order_record(row: Sequence[Any]) -> OrderRecord:
     # Positional: the columns are selected in the record's field order, and reading a Row by
     # name costs more than building the record (thousands of rows for a nested page).
     return OrderRecord(*row)
@@ -121,7 +121,7 @@ def _filter_values(
 
 @statement
 def _by_ids(dialect: str) -> Select[Any]:
-    return select(*_ORDER_COLUMNS).where(one_of(orders.c.id, "ids", dialect))
+    return select(*ORDER_COLUMNS).where(one_of(orders.c.id, "ids", dialect))
 
 
 @statement
@@ -152,12 +152,12 @@ def _pages(dialect: str, *, after: bool, status: bool) -> Select[Any]:
         .label("rank")
     )
     ranked = (
-        select(*_ORDER_COLUMNS, rank)
+        select(*ORDER_COLUMNS, rank)
         .where(one_of(orders.c.user_id, "ids", dialect), *_filters(after=after, status=status))
         .subquery("ranked")
     )
     return (
-        select(*(ranked.c[column.name] for column in _ORDER_COLUMNS))
+        select(*(ranked.c[column.name] for column in ORDER_COLUMNS))
         .where(ranked.c.rank <= bindparam("limit"))
         .order_by(ranked.c.user_id, ranked.c.rank)
     )
@@ -166,7 +166,7 @@ def _pages(dialect: str, *, after: bool, status: bool) -> Select[Any]:
 @statement
 def _all_page(*, after: bool, status: bool) -> Select[Any]:
     return (
-        select(*_ORDER_COLUMNS)
+        select(*ORDER_COLUMNS)
         .where(*_filters(after=after, status=status))
         .order_by(orders.c.placed_at.desc(), orders.c.id.desc())
         .limit(bindparam("limit"))
@@ -174,7 +174,7 @@ def _all_page(*, after: bool, status: bool) -> Select[Any]:
 
 
 def _page(rows: Sequence[AnyRow], first: int, has_previous: bool) -> Page[OrderRecord]:
-    records = [_order(row) for row in rows[:first]]
+    records = [order_record(row) for row in rows[:first]]
     return Page(
         items=records,
         cursors=LazyCursors(records, order_cursor),
@@ -186,7 +186,7 @@ def _page(rows: Sequence[AnyRow], first: int, has_previous: bool) -> Page[OrderR
 async def orders_by_ids(database: Database, ids: Sequence[int]) -> dict[int, OrderRecord]:
     async with database.connect() as connection:
         rows = (await connection.execute(_by_ids(database.dialect), {"ids": list(ids)})).all()
-    return {record.id: record for record in map(_order, rows)}
+    return {record.id: record for record in map(order_record, rows)}
 
 
 async def lines_by_order_ids(
@@ -216,7 +216,7 @@ async def order_pages(
         rows = (await connection.execute(query, params)).all()
     by_user: dict[int, list[AnyRow]] = defaultdict(list)
     for row in rows:
-        by_user[row[2]].append(row)  # user_id, the third of _ORDER_COLUMNS
+        by_user[row[2]].append(row)  # user_id, the third of ORDER_COLUMNS
     return {
         user_id: _page(by_user.get(user_id, []), first, after is not None) for user_id in user_ids
     }

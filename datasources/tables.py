@@ -22,7 +22,9 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     TypeDecorator,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.engine import Dialect
@@ -80,6 +82,19 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class PaymentStatus(enum.StrEnum):
+    """Where an order's payment is; the transitions are in ``datasources.order_states``."""
+
+    NOT_STARTED = "NOT_STARTED"
+    PROCESSING = "PROCESSING"
+    AUTHORIZED = "AUTHORIZED"
+    PAID = "PAID"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    REFUND_PENDING = "REFUND_PENDING"
+    REFUNDED = "REFUNDED"
+
+
 users = Table(
     "users",
     metadata,
@@ -104,6 +119,20 @@ orders = Table(
     Column("currency", String(3), nullable=False),
     Column("total", Numeric(12, 2), nullable=False),
     Column("placed_at", UTCDateTime(), nullable=False, default=utc_now, server_default=func.now()),
+    Column(
+        "version",
+        Integer,
+        nullable=False,
+        default=0,
+        server_default="0",
+        comment="Bumped by every state change; the sequence number of the order's events.",
+    ),
+    Column(
+        "cancellation_reason",
+        String(500),
+        nullable=True,
+        comment="Why the customer or staff cancelled it (cancelOrder's reason).",
+    ),
     # Keyset pagination of one customer's orders, newest first, and of all orders for staff.
     Index("ix_orders_user_id_placed_at_id", "user_id", "placed_at", "id"),
     Index("ix_orders_placed_at_id", "placed_at", "id"),
@@ -136,4 +165,109 @@ api_keys = Table(
     Column("expires_at", UTCDateTime(), nullable=True),
     Column("revoked_at", UTCDateTime(), nullable=True),
     Column("last_used_at", UTCDateTime(), nullable=True),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column(
+        "order_id",
+        IdType,
+        ForeignKey("orders.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column(
+        "status",
+        Enum(PaymentStatus, name="payment_status", native_enum=True, validate_strings=True),
+        nullable=False,
+    ),
+    Column("amount", Numeric(12, 2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column(
+        "provider_key",
+        String(64),
+        nullable=False,
+        unique=True,
+        comment="The idempotency key the provider saw for this payment's intent.",
+    ),
+    Column(
+        "requested_at",
+        UTCDateTime(),
+        nullable=True,
+        comment="When the provider was first asked for an intent: one may exist from then on.",
+    ),
+    Column("intent_id", String(64), nullable=True, unique=True),
+    Column("client_secret", String(255), nullable=True),
+    Column("refund_id", String(64), nullable=True),
+    Column("failure_reason", String(200), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False, default=utc_now, server_default=func.now()),
+    Column("updated_at", UTCDateTime(), nullable=False, default=utc_now, server_default=func.now()),
+    # The recovery sweep looks for payments left before the provider was called.
+    Index("ix_payments_status_updated_at", "status", "updated_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("scope", String(300), nullable=False, comment="The principal the key belongs to."),
+    Column("key", String(255), nullable=False),
+    Column("operation", String(64), nullable=False),
+    Column("fingerprint", String(64), nullable=False, comment="SHA-256 of the request, hex."),
+    Column("state", String(16), nullable=False, comment="in_progress or completed."),
+    Column("owner", String(32), nullable=True, comment="The claim running it, while in progress."),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    Column("recovery", Text, nullable=True, comment="JSON: how far an interrupted run got."),
+    Column("response", Text, nullable=True, comment="JSON: what a retry is answered with."),
+    Column("created_at", UTCDateTime(), nullable=False, default=utc_now, server_default=func.now()),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("scope", "key", name="uq_idempotency_keys_scope_key"),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("event_id", String(255), nullable=False, unique=True, comment="The provider's id."),
+    Column("type", String(100), nullable=False),
+    Column("order_id", IdType, nullable=True),
+    Column("outcome", String(32), nullable=False, comment="applied, ignored or unmatched."),
+    Column(
+        "received_at", UTCDateTime(), nullable=False, default=utc_now, server_default=func.now()
+    ),
+)
+
+webhook_signatures = Table(
+    "webhook_signatures",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column(
+        "digest",
+        String(64),
+        nullable=False,
+        unique=True,
+        comment="SHA-256 of a signature header already accepted: a replay is refused.",
+    ),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index("ix_webhook_signatures_expires_at", "expires_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("topic", String(32), nullable=False),
+    Column("order_id", IdType, nullable=False),
+    Column("user_id", IdType, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("payload", Text, nullable=False, comment="The event as published, JSON."),
+    Column("created_at", UTCDateTime(), nullable=False, default=utc_now, server_default=func.now()),
+    Column("published_at", UTCDateTime(), nullable=True),
+    Column("claimed_until", UTCDateTime(), nullable=True, comment="SQLite's claim lease."),
+    Index("ix_outbox_published_at_id", "published_at", "id"),
 )

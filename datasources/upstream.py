@@ -1,16 +1,21 @@
 """One REST service the gateway does not own: a pooled httpx client behind a breaker.
 
-Every call is a GET made within the request's deadline, retried (GETs are idempotent) only on
-connect errors and 429/502/503/504, capped in size, counted and timed. Callers get parsed JSON or
-a ``GatewayError`` with a contract code, never an httpx exception, so a failing service turns
+Every call is made within the request's deadline, retried only on connect errors and
+429/502/503/504, capped in size, counted and timed. Callers get parsed JSON or a
+``GatewayError`` with a contract code, never an httpx exception, so a failing service turns
 into ``UPSTREAM_TIMEOUT``/``UPSTREAM_UNAVAILABLE`` on exactly the fields that needed it.
+
+Reads are GETs, retried because they are idempotent. A POST is retried only because it carries
+an ``Idempotency-Key`` (the service answers a repeated key with the first answer), so
+``post_json`` requires one; it is also retried on 409 (the service is still running the first
+try with that key), and its 4xx answers are handed back, since they say what the service made
+of the request, not that the service is unwell.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import ssl
 import time
 from collections.abc import Mapping, Sequence
@@ -33,13 +38,17 @@ from datasources.resilience import (
     parse_retry_after,
 )
 from datasources.tracing import inject_traceparent, span
+from datasources.upstream_answer import (
+    Exchange,
+    RawAnswer,
+    ResponseTooLargeError,
+    cache_max_age,
+    read_bounded,
+)
 
 logger = logging.getLogger("manifold.upstream")
 
 T = TypeVar("T")
-
-_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*(\d+)", re.IGNORECASE)
-_NO_CACHE = re.compile(r"(?:^|,)\s*(?:no-store|no-cache|private)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +73,18 @@ class UpstreamResponse:
     max_age: float | None
 
 
-class ResponseTooLargeError(UpstreamError):
-    """The upstream answered with more than we are willing to hold in memory."""
+__all__ = ["ResponseTooLargeError", "Upstream", "UpstreamConfig", "UpstreamResponse"]
+__all__ += ["cache_max_age", "chunked"]
+
+#: Retried for a POST besides the configured statuses: its key's first try is still running.
+_POST_RETRY_STATUSES = frozenset({409})
 
 
 @dataclass(frozen=True, slots=True)
-class _Raw:
-    status: int
-    headers: httpx.Headers
-    body: bytes
+class _Call(Exchange):
+    #: A POST's 4xx is an answer (the service refused the request), not a failure.
+    answers_client_errors: bool = False
+    extra_retry_statuses: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +98,6 @@ class _Retry:
 def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
     """``items`` in runs of at most ``size``: one upstream call each, within its batch limit."""
     return [items[start : start + size] for start in range(0, len(items), size)]
-
-
-def cache_max_age(header: str | None) -> float | None:
-    if not header:
-        return None
-    if _NO_CACHE.search(header):
-        return 0.0
-    match = _MAX_AGE.search(header)
-    return float(match.group(1)) if match else None
 
 
 class Upstream:
@@ -144,11 +147,45 @@ class Upstream:
         request_id: str = "",
     ) -> UpstreamResponse:
         """GET ``path``; 404 comes back as a response (callers treat it as missing)."""
+        return await self._call(_Call("GET", path, params=params), deadline, operation, request_id)
+
+    async def post_json(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        idempotency_key: str,
+        deadline: Deadline,
+        operation: str,
+        request_id: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> UpstreamResponse:
+        """POST ``body`` as JSON under ``idempotency_key``; 4xx answers come back as responses
+        (with their JSON body, or None), 5xx and unusable answers as ``UpstreamError``."""
+        if not idempotency_key:
+            raise ValueError("a POST is retried, so it needs an idempotency key")
+        call = _Call(
+            "POST",
+            path,
+            content=orjson.dumps(body),
+            headers={
+                **(headers or {}),
+                "Content-Type": "application/json",
+                "Idempotency-Key": idempotency_key,
+            },
+            answers_client_errors=True,
+            extra_retry_statuses=_POST_RETRY_STATUSES,
+        )
+        return await self._call(call, deadline, operation, request_id)
+
+    async def _call(
+        self, call: _Call, deadline: Deadline, operation: str, request_id: str
+    ) -> UpstreamResponse:
         if not self.configured:
             raise UpstreamError(f"the {self.name} service is not configured")
         attempts = self.config.retry.attempts
         for attempt in range(1, attempts + 1):
-            answer = await self._attempt(path, params, deadline, operation, request_id)
+            answer = await self._attempt(call, deadline, operation, request_id)
             if isinstance(answer, UpstreamResponse):
                 return answer
             delay = self.config.retry.backoff(attempt, retry_after=answer.retry_after)
@@ -158,12 +195,7 @@ class Upstream:
         raise UpstreamError(f"the {self.name} service is unavailable")
 
     async def _attempt(
-        self,
-        path: str,
-        params: Mapping[str, str] | None,
-        deadline: Deadline,
-        operation: str,
-        request_id: str,
+        self, call: _Call, deadline: Deadline, operation: str, request_id: str
     ) -> UpstreamResponse | _Retry:
         remaining = deadline.remaining()
         if remaining <= 0:
@@ -174,7 +206,7 @@ class Upstream:
             self._metrics.outcome(self.name, "circuit_open")
             raise
         try:
-            answer = await self._exchange(path, params, deadline, operation, request_id)
+            answer = await self._exchange(call, deadline, operation, request_id)
         except UpstreamError:
             self.breaker.record_failure()
             raise
@@ -194,7 +226,7 @@ class Upstream:
                 self.breaker.record_failure()
             return answer
         try:
-            response = self._interpret(answer, operation)
+            response = self._interpret(answer, operation, call)
         except UpstreamError:
             # A 4xx other than 404, or a body that is not JSON: unusable, so a failure.
             self.breaker.record_failure()
@@ -204,13 +236,8 @@ class Upstream:
         return response
 
     async def _exchange(
-        self,
-        path: str,
-        params: Mapping[str, str] | None,
-        deadline: Deadline,
-        operation: str,
-        request_id: str,
-    ) -> _Raw | _Retry:
+        self, call: _Call, deadline: Deadline, operation: str, request_id: str
+    ) -> RawAnswer | _Retry:
         """One HTTP exchange: the raw answer, a retryable failure, or an ``UpstreamError``."""
         remaining = deadline.remaining()
         config = self.config
@@ -220,7 +247,9 @@ class Upstream:
             write=min(config.read_timeout, remaining),
             pool=min(config.pool_timeout, remaining),
         )
-        headers = {"X-Request-ID": request_id} if request_id else {}
+        headers = dict(call.headers or {})
+        if request_id:
+            headers["X-Request-ID"] = request_id
         self._metrics.record_call(self.name, operation)
         started = time.perf_counter()
         outcome = "error"
@@ -228,11 +257,19 @@ class Upstream:
             with span(
                 operation,
                 kind=SpanKind.CLIENT,
-                attributes={"http.request.method": "GET", "server.service": self.name},
+                attributes={"http.request.method": call.method, "server.service": self.name},
             ) as current:
                 # After the span starts, so the upstream's parent is this call's span.
                 inject_traceparent(headers)
-                raw = await self._get(path, params, headers, limits, deadline)
+                raw = await read_bounded(
+                    self._client,
+                    call,
+                    headers=headers or None,
+                    limits=limits,
+                    deadline=deadline,
+                    limit=config.max_response_bytes,
+                    name=self.name,
+                )
                 if current is not None:
                     current.set_attribute("http.response.status_code", raw.status)
             outcome = "ok" if raw.status < 500 and raw.status != 429 else "error"
@@ -250,21 +287,29 @@ class Upstream:
             elapsed = time.perf_counter() - started
             self._metrics.observe(self.name, outcome, elapsed)
             logger.debug("%s %s: %s in %.1f ms", self.name, operation, outcome, elapsed * 1000)
-        if raw.status in config.retry.retry_statuses:
-            # 429 asks us to slow down; it says nothing about the service's health.
+        if raw.status in config.retry.retry_statuses | call.extra_retry_statuses:
+            # 429 asks us to slow down and 409 to wait for a first try: neither says anything
+            # about the service's health.
             return _Retry(
                 retry_after=parse_retry_after(raw.headers.get("retry-after")),
-                healthy=raw.status == 429,
+                healthy=raw.status in (409, 429),
             )
         if raw.status >= 500:
             raise UpstreamError(f"the {self.name} service is unavailable")
         return raw
 
-    def _interpret(self, raw: _Raw, operation: str) -> UpstreamResponse:
+    def _interpret(self, raw: RawAnswer, operation: str, call: _Call) -> UpstreamResponse:
         max_age = cache_max_age(raw.headers.get("cache-control"))
-        if raw.status == 404:
+        if raw.status == 404 and not call.answers_client_errors:
             self._metrics.outcome(self.name, "not_found")
             return UpstreamResponse(raw.status, None, max_age)
+        if raw.status >= 400 and call.answers_client_errors:
+            self._metrics.outcome(self.name, "refused")
+            try:
+                refusal = orjson.loads(raw.body) if raw.body else None
+            except orjson.JSONDecodeError:
+                refusal = None
+            return UpstreamResponse(raw.status, refusal, None)
         if raw.status >= 400:
             # Our request was wrong: a gateway bug to log, an outage to the client.
             logger.error("%s refused %s with HTTP %d", self.name, operation, raw.status)
@@ -276,37 +321,3 @@ class Upstream:
             raise UpstreamError(f"the {self.name} service is unavailable") from None
         self._metrics.outcome(self.name, "ok")
         return UpstreamResponse(raw.status, parsed, max_age)
-
-    async def _get(
-        self,
-        path: str,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-        limits: httpx.Timeout,
-        deadline: Deadline,
-    ) -> _Raw:
-        """Read the body in chunks so an oversized answer is dropped before it is all in memory.
-
-        httpx's read timeout is per chunk: a server trickling bytes could outlive it, so the
-        whole exchange is also bounded by what the deadline leaves.
-        """
-        limit = self.config.max_response_bytes
-        async with asyncio.timeout(deadline.remaining()):
-            async with self._client.stream(
-                "GET", path, params=params, headers=headers, timeout=limits
-            ) as response:
-                declared = response.headers.get("content-length")
-                if declared is not None and declared.isdigit() and int(declared) > limit:
-                    raise self._too_large()
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise self._too_large()
-                    chunks.append(chunk)
-                return _Raw(response.status_code, response.headers, b"".join(chunks))
-
-    def _too_large(self) -> ResponseTooLargeError:
-        logger.warning("%s answered more than %d bytes", self.name, self.config.max_response_bytes)
-        return ResponseTooLargeError(f"the {self.name} service is unavailable")

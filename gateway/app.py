@@ -26,6 +26,7 @@ from gateway.runtime.gc_tuning import tune_gc
 from gateway.runtime.resources import open_resources
 from gateway.runtime.shutdown import process_shutdown
 from gateway.settings import Settings
+from gateway.webhooks.payments import payments_webhook
 
 #: Request headers a browser page on an allowed origin may send (CORS preflight answers).
 CORS_ALLOWED_HEADERS = (
@@ -33,6 +34,7 @@ CORS_ALLOWED_HEADERS = (
     "Content-Type",
     "X-API-Key",
     "X-Request-ID",
+    "Idempotency-Key",
     "apollo-require-preflight",
     "x-apollo-operation-name",
 )
@@ -72,6 +74,7 @@ def _routes() -> list[BaseRoute]:
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
         Route("/.well-known/jwks.json", health.dev_jwks, methods=["GET"]),
+        Route("/webhooks/payments", payments_webhook, methods=["POST"]),
     ]
 
 
@@ -145,6 +148,7 @@ def create_app(
                     "RateLimit-Remaining",
                     "RateLimit-Reset",
                     "Retry-After",
+                    "Idempotent-Replayed",
                 ],
                 max_age=600,
             ),

@@ -40,6 +40,8 @@ _PLACEHOLDER_SECRETS = frozenset(
 
 #: A browser origin as CORS compares it: scheme, host and optional port, no path.
 _ORIGIN = re.compile(r"https?://[^/\s?#,]+", re.IGNORECASE)
+#: The named points of ``GATEWAY_TEST_CRASH_AT`` (``datasources.crashpoints``).
+_CRASH_POINTS = frozenset({"after-order-written", "after-intent-created", "after-cancel-requested"})
 
 
 class Environment(StrEnum):
@@ -539,6 +541,88 @@ class Settings(BaseSettings):
         "Empty: no forwarded header is trusted. `*` (refused in prod) trusts every peer.",
     )
 
+    payments_url: str | None = Field(
+        default=None,
+        description="Base URL of the payment provider. Unset: placeOrder fails with "
+        "UPSTREAM_UNAVAILABLE (`make run` starts the sample provider).",
+    )
+    payments_api_key: SecretStr | None = Field(
+        default=None,
+        description="The gateway's secret API key at the payment provider, sent as a bearer "
+        "token. Unset: no Authorization header (the sample provider needs none).",
+    )
+    payments_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Read timeout per call to the payment provider (within the deadline).",
+    )
+    payments_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="The secret the provider signs `/webhooks/payments` with (HMAC-SHA256). "
+        "Unset: every webhook is refused (401). Required in prod.",
+    )
+    payments_webhook_previous_secret: SecretStr | None = Field(
+        default=None,
+        description="While rotating: the secret being replaced, still accepted beside "
+        "`GATEWAY_PAYMENTS_WEBHOOK_SECRET` until the provider signs with the new one only.",
+    )
+    payments_webhook_tolerance_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="How far a webhook's signed timestamp may be from now (either way); older "
+        "or newer ones are refused as replays.",
+    )
+    idempotency_ttl_seconds: int = Field(
+        default=86_400,
+        ge=86_400,
+        description="How long an idempotency key is remembered after its first use (at least "
+        "24 h); a retry within it is answered as the first request was.",
+    )
+    idempotency_wait_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long a retry waits for the first request with its key still running, "
+        "before IDEMPOTENCY_KEY_IN_USE (409, `Retry-After`); never more than half of what is "
+        "left of the request's deadline.",
+    )
+    idempotency_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a running request holds its key before another may take it over "
+        "(after a crash); must exceed `GATEWAY_REQUEST_TIMEOUT_SECONDS`.",
+    )
+    payments_recovery_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A placed order whose payment never reached the provider (its request "
+        "crashed, nobody retried) is resumed by the gateway after this long.",
+    )
+    outbox_publisher: bool = Field(
+        default=True,
+        description="Publish order events from the outbox in this process (every replica may: "
+        "each claims different rows). Off: only other processes publish.",
+    )
+    outbox_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the publisher looks for events written by other processes; its "
+        "own are published at once.",
+    )
+    events_stream_max_length: int = Field(
+        default=100_000,
+        ge=100,
+        description="About how many order events the Redis stream keeps for subscribers to "
+        "replay (older ones are trimmed).",
+    )
+    test_crash_at: str | None = Field(
+        default=None,
+        description="TEST ONLY: the process kills itself (SIGKILL) at this point of an order's "
+        "placement or cancellation (`after-order-written`, `after-intent-created`, "
+        "`after-cancel-requested`), to prove crash recovery. Refused in prod.",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _read_origins(cls, value: Any) -> tuple[str, ...]:
@@ -644,8 +728,30 @@ class Settings(BaseSettings):
             problems.append(
                 "GATEWAY_TRUSTED_PROXIES must list the load balancers' addresses, not `*`"
             )
+        problems.extend(self._unsafe_order_settings())
         if problems:
             raise ValueError("refusing to start with GATEWAY_ENV=prod: " + "; ".join(problems))
+        return self
+
+    def _unsafe_order_settings(self) -> list[str]:
+        problems = []
+        if self.payments_webhook_secret is None:
+            problems.append("GATEWAY_PAYMENTS_WEBHOOK_SECRET must be set")
+        if self.test_crash_at is not None:
+            problems.append("GATEWAY_TEST_CRASH_AT is for tests only")
+        return problems
+
+    @model_validator(mode="after")
+    def _idempotency_outlives_requests(self) -> Self:
+        """A lease shorter than a request would let a retry take over a request still running."""
+        if self.idempotency_lease_seconds <= self.request_timeout_seconds:
+            raise ValueError(
+                "GATEWAY_IDEMPOTENCY_LEASE_SECONDS must exceed GATEWAY_REQUEST_TIMEOUT_SECONDS"
+            )
+        if self.test_crash_at is not None and self.test_crash_at not in _CRASH_POINTS:
+            raise ValueError(
+                "GATEWAY_TEST_CRASH_AT must be one of " + ", ".join(sorted(_CRASH_POINTS))
+            )
         return self
 
 

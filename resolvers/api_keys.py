@@ -8,6 +8,9 @@ not mint a key with ``orders:read:all``. The operator CLI (``gateway keys create
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth.access import Requirement, any_of, require
 from auth.api_keys import (
@@ -22,8 +25,11 @@ from auth.principal import Principal
 from contract.errors import BadUserInputError, ForbiddenError, NotFoundError
 from contract.scopes import Scope
 from datasources.api_keys import ApiKeyRecord
+from datasources.idempotency import Claim, Idempotent, IdempotentRequests
 from datasources.pagination import Page
+from datasources.resilience import Deadline
 from datasources.tables import utc_now
+from resolvers.idempotency import key_scope
 
 ADMIN_API_KEYS: Requirement = any_of(Scope.ADMIN_API_KEYS)
 
@@ -62,12 +68,58 @@ async def create_api_key(
     scopes: list[str],
     owner: str | None,
     budget: int | None,
+    expires_in: str | None,
     expires_at: datetime | None,
-) -> CreatedApiKey:
+    idempotency: IdempotentRequests | None = None,
+    idempotency_key: str | None = None,
+    deadline: Deadline | None = None,
+) -> Idempotent[CreatedApiKey]:
+    """A new key; with an idempotency key, a retry answers with the same key (its secret kept
+    sealed with the answer), never a second one."""
     require(principal, ADMIN_API_KEYS)
     require_held(principal, scopes)
-    return await api_keys.create(
-        name=name, scopes=scopes, owner=owner, budget=budget, expires_at=expires_at
+    expiry = expiry_from(expires_in, expires_at)
+
+    async def create(claim: Claim | None) -> CreatedApiKey:
+        async def store_answer(connection: AsyncConnection, created: CreatedApiKey) -> None:
+            if claim is not None and idempotency is not None:
+                answer = {"keyId": created.record.key_id, "sealed": api_keys.seal(created.key)}
+                await idempotency.store.complete(connection, claim, answer)
+
+        return await api_keys.create(
+            name=name,
+            scopes=scopes,
+            owner=owner,
+            budget=budget,
+            expires_at=expiry,
+            within=store_answer,
+        )
+
+    if idempotency is None:  # a gateway without the store (the CLI): nothing to replay
+        return Idempotent(await create(None), replayed=False)
+
+    async def replay(stored: dict[str, Any]) -> CreatedApiKey:
+        record = await api_keys.by_key_id(str(stored["keyId"]))
+        if record is None:
+            raise NotFoundError("The key this request created no longer exists.")
+        return CreatedApiKey(key=api_keys.unseal(str(stored["sealed"])), record=record)
+
+    return await idempotency.run(
+        scope=key_scope(principal),
+        key=idempotency_key,
+        operation="createApiKey",
+        # As sent: "90d" names the same request tomorrow, though it means another moment.
+        request={
+            "name": name,
+            "scopes": sorted(set(scopes)),
+            "owner": owner,
+            "budget": budget,
+            "expiresIn": expires_in,
+            "expiresAt": None if expires_at is None else expires_at.isoformat(),
+        },
+        deadline=deadline or Deadline(30.0),
+        execute=create,
+        decode=replay,
     )
 
 

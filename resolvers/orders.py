@@ -15,6 +15,7 @@ from contract.scopes import Scope
 from datasources.loaders import Loaders
 from datasources.orders import OrderLineRecord, OrderPageKey, OrderRecord, parse_order_cursor
 from datasources.pagination import Page, check_first
+from datasources.payments import PaymentRecord
 from datasources.tables import OrderStatus
 from resolvers.users import current_user
 
@@ -101,6 +102,11 @@ def lines_of_order(*, loaders: Loaders, order_id: int) -> Awaitable[list[OrderLi
     in a list, and a coroutine frame of its own would be resumed at every step.
     """
     return loaders.lines_by_order.load(order_id)
+
+
+async def payment_of_order(*, loaders: Loaders, order_id: int) -> PaymentRecord | None:
+    """The payment of an order the caller already holds (visibility was checked on it)."""
+    return await loaders.payment_by_order.load(order_id)
 
 
 def line_subtotal(line: OrderLineRecord) -> Decimal:

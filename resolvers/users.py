@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Sequence
 
 from auth.access import Requirement, any_of, require
 from auth.principal import Principal, PrincipalKind
+from contract.errors import BadUserInputError, ForbiddenError, NotFoundError
 from contract.scopes import Scope
+from datasources.db import Database
 from datasources.loaders import Loaders, UserPageKey
 from datasources.pagination import Page, check_first
+from datasources.user_writes import rename_user
 from datasources.users import UserRecord, parse_user_cursor
 
 READ_USERS: Requirement = any_of(Scope.USERS_READ)
@@ -46,3 +50,38 @@ def get_customer(*, loaders: Loaders, user_id: int) -> Awaitable[UserRecord | No
     list.
     """
     return loaders.user_by_id.load(user_id)
+
+
+WRITE_PROFILE: Requirement = any_of(Scope.USERS_WRITE)
+MAX_NAME_LENGTH = 200
+
+
+def check_name(name: str) -> str:
+    """A display name: trimmed, 1 to 200 characters, no control characters."""
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_NAME_LENGTH or any(
+        unicodedata.category(char).startswith("C") for char in name
+    ):
+        raise BadUserInputError(
+            f"name must be 1 to {MAX_NAME_LENGTH} printable characters",
+            extensions={"field": ["input", "name"]},
+        )
+    return name
+
+
+async def update_profile(
+    *, database: Database, loaders: Loaders, principal: Principal, name: str
+) -> UserRecord:
+    """The caller's own profile, and only theirs: there is no user argument to aim elsewhere."""
+    require(principal, WRITE_PROFILE)
+    name = check_name(name)
+    user = await current_user(loaders=loaders, principal=principal)
+    if user is None:
+        raise ForbiddenError("Only a signed-in user has a profile to update.")
+    updated = await rename_user(database, user.id, name)
+    if updated is None:
+        raise NotFoundError("Your user record no longer exists.")
+    # Later fields of this request read the new name, not the one loaded before.
+    loaders.user_by_id.clear(updated.id).prime(updated.id, updated)
+    loaders.user_by_subject.clear(updated.subject).prime(updated.subject, updated)
+    return updated

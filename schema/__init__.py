@@ -14,10 +14,11 @@ from schema.content import Content, ContentQuery
 from schema.federation import SCALARS, FederationQuery, subgraph_sdl
 from schema.masking import log_unexpected
 from schema.nodes import NodeQuery
+from schema.order_mutations import OrdersMutation
 from schema.orders import Order, OrdersQuery
 from schema.rate_limit import RateLimitQuery
 from schema.recommendations import RecommendationsQuery
-from schema.users import User, UsersQuery
+from schema.users import User, UsersMutation, UsersQuery
 from schema.validation import NoIntrospection, validation_rules
 
 _QUERIES = (
@@ -30,7 +31,7 @@ _QUERIES = (
     RateLimitQuery,
 )
 Query = merge_types("Query", _QUERIES)
-Mutation = merge_types("Mutation", (ApiKeysMutation,))
+Mutation = merge_types("Mutation", (OrdersMutation, UsersMutation, ApiKeysMutation))
 
 
 class ManifoldSchema(strawberry.Schema):

@@ -13,6 +13,7 @@ from contract.errors import GatewayError
 from datasources.api_keys import ApiKeyRecord
 from resolvers import api_keys as key_resolvers
 from schema.context import Context
+from schema.idempotency import keyed
 from schema.permissions import scoped
 
 
@@ -77,12 +78,18 @@ class CreateApiKeyInput:
         default=None, description="Lifetime such as `90d` or `12h`; or give expiresAt."
     )
     expires_at: datetime | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Makes retries safe: a retry with the same key and input answers with the "
+        "same key, never a second one. Or send the Idempotency-Key header.",
+    )
 
 
 @strawberry.type
 class CreateApiKeyPayload:
     key: str = strawberry.field(
-        description="The full key, `mfk_<id>_<secret>`. Shown this once: store it now."
+        description="The full key, `mfk_<id>_<secret>`. Shown this once (and to a retry with "
+        "the same idempotency key, for 24 h): store it now."
     )
     api_key: ApiKey
 
@@ -119,19 +126,32 @@ class ApiKeysQuery:
 @strawberry.type
 class ApiKeysMutation:
     @strawberry.mutation(
-        **scoped(key_resolvers.ADMIN_API_KEYS, "Issue a partner key; the secret is shown once.")
+        **scoped(
+            key_resolvers.ADMIN_API_KEYS,
+            "Issue a partner key; the secret is shown once (and to a retry with the same "
+            "idempotency key).",
+        )
     )
     async def create_api_key(
         self, info: strawberry.Info[Context], input: CreateApiKeyInput
     ) -> CreateApiKeyPayload:
-        created = await key_resolvers.create_api_key(
-            api_keys=_service(info),
-            principal=info.context.principal,
-            name=input.name,
-            scopes=input.scopes,
-            owner=input.owner,
-            budget=input.budget,
-            expires_at=key_resolvers.expiry_from(input.expires_in, input.expires_at),
+        context = info.context
+        created = await keyed(
+            info,
+            input.idempotency_key,
+            lambda key: key_resolvers.create_api_key(
+                api_keys=_service(info),
+                principal=context.principal,
+                name=input.name,
+                scopes=input.scopes,
+                owner=input.owner,
+                budget=input.budget,
+                expires_in=input.expires_in,
+                expires_at=input.expires_at,
+                idempotency=None if context.writes is None else context.writes.idempotency,
+                idempotency_key=key,
+                deadline=context.deadline,
+            ),
         )
         return CreateApiKeyPayload(key=created.key, api_key=ApiKey.from_record(created.record))
 

@@ -12,6 +12,7 @@ from auth.api_keys import ApiKeys
 from auth.principal import Principal
 from datasources.loaders import Loaders
 from datasources.resilience import Deadline
+from datasources.write_backends import WriteBackends
 from schema.budget import BudgetStatus
 
 
@@ -39,3 +40,8 @@ class Context:
     #: The budget after this operation's charge, written by the pipeline before execution and
     #: read by the ``rateLimit`` field; None when rate limiting is off or its store is down.
     cost: BudgetStatus | None = None
+    #: What the write use cases (orders, profile) need; None where nothing may be written.
+    writes: WriteBackends | None = None
+    #: The transport's idempotency key (HTTP's ``Idempotency-Key`` header), for the mutations
+    #: that take one; an ``idempotencyKey`` input field is the transport-neutral alternative.
+    idempotency_key: str | None = None

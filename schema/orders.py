@@ -18,6 +18,7 @@ from schema.connections import to_connection
 from schema.context import Context
 from schema.ids import node_id_of, parse_node_id
 from schema.money import Money
+from schema.payments import Payment
 from schema.permissions import scoped
 
 if TYPE_CHECKING:
@@ -112,6 +113,15 @@ class Order(relay.Node):
             loaders=info.context.loaders, order_id=self.pk
         )
         return [OrderLine.from_record(record) for record in records]
+
+    @strawberry.field(
+        description="The payment, as it is now; null for orders paid before payments were recorded."
+    )
+    async def payment(self, info: strawberry.Info[Context]) -> Payment | None:
+        record = await order_resolvers.payment_of_order(
+            loaders=info.context.loaders, order_id=self.pk
+        )
+        return None if record is None else Payment.from_record(record)
 
     @strawberry.field(description="Who placed the order.")
     async def customer(

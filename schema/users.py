@@ -15,6 +15,7 @@ from resolvers import recommendations as recommendation_resolvers
 from resolvers import users as user_resolvers
 from schema.connections import to_connection
 from schema.context import Context
+from schema.idempotency import writes_of
 from schema.ids import node_id_of, parse_node_id
 from schema.orders import OrderStatus, stored_status
 from schema.permissions import scoped
@@ -131,3 +132,30 @@ class UsersQuery:
             loaders=info.context.loaders, principal=info.context.principal, first=first, after=after
         )
         return to_connection(page, User.from_record)
+
+
+@strawberry.input
+class UpdateProfileInput:
+    name: str = strawberry.field(description="Your display name: 1 to 200 characters.")
+
+
+@strawberry.type
+class UpdateProfilePayload:
+    user: User
+
+
+@strawberry.type
+class UsersMutation:
+    @strawberry.mutation(
+        **scoped(user_resolvers.WRITE_PROFILE, "Change your own profile (and nobody else's).")
+    )
+    async def update_profile(
+        self, info: strawberry.Info[Context], input: UpdateProfileInput
+    ) -> UpdateProfilePayload:
+        record = await user_resolvers.update_profile(
+            database=writes_of(info).database,
+            loaders=info.context.loaders,
+            principal=info.context.principal,
+            name=input.name,
+        )
+        return UpdateProfilePayload(user=User.from_record(record))

@@ -22,15 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.applications import Starlette
 
 from datasources.db import create_engine
-from datasources.migrate import upgrade_database
 from demo.catalog import Catalog, build_catalog
 from gateway.app import create_app
 from gateway.settings import Settings
+from tests.databases import scratch_postgres
 from tests.helpers import CLIENT_ADDRESS, Gateway
 from tests.idp import LocalIdentityProvider, running_identity_provider
-from tests.services import delete_keys, require_or_skip, scratch_database
+from tests.services import delete_keys, require_or_skip
 from tests.transactional import TransactionalDatabase
-from tests.upstreams import UpstreamService, running_upstreams
+from tests.upstreams import PaymentsService, UpstreamService, running_upstreams
 
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -52,17 +52,21 @@ def identity_provider() -> Iterator[LocalIdentityProvider]:
         yield provider
 
 
+Upstreams = tuple[UpstreamService, UpstreamService, PaymentsService]
+
+#: What the test gateways verify payment webhooks with.
+WEBHOOK_SECRET = "whsec-test-0123456789abcdef"
+
+
 @pytest.fixture(scope="session")
-def upstream_services() -> Iterator[tuple[UpstreamService, UpstreamService]]:
-    """The demo content and recommendations services, on loopback ports, for the session."""
+def upstream_services() -> Iterator[Upstreams]:
+    """The demo content, recommendations and payment services, on loopback ports."""
     with running_upstreams() as services:
         yield services
 
 
 @pytest.fixture
-def content_service(
-    upstream_services: tuple[UpstreamService, UpstreamService],
-) -> Iterator[UpstreamService]:
+def content_service(upstream_services: Upstreams) -> Iterator[UpstreamService]:
     """The content service, healthy; faults a test sets end with it."""
     service = upstream_services[0]
     yield service
@@ -70,10 +74,16 @@ def content_service(
 
 
 @pytest.fixture
-def recommendations_service(
-    upstream_services: tuple[UpstreamService, UpstreamService],
-) -> Iterator[UpstreamService]:
+def recommendations_service(upstream_services: Upstreams) -> Iterator[UpstreamService]:
     service = upstream_services[1]
+    yield service
+    service.clear_faults()
+
+
+@pytest.fixture
+def payments_service(upstream_services: Upstreams) -> Iterator[PaymentsService]:
+    """The payment provider, healthy and delivering nowhere; what a test changes ends with it."""
+    service = upstream_services[2]
     yield service
     service.clear_faults()
 
@@ -81,8 +91,7 @@ def recommendations_service(
 @pytest.fixture(scope="session")
 async def postgres_url() -> AsyncIterator[str]:
     """A freshly created and migrated database, dropped when the session ends."""
-    async with scratch_database("manifold_test") as url:
-        await upgrade_database(url)
+    async with scratch_postgres(migrated=True, prefix="manifold_test") as url:
         yield url
 
 
@@ -140,6 +149,7 @@ def settings(
     identity_provider: LocalIdentityProvider,
     content_service: UpstreamService,
     recommendations_service: UpstreamService,
+    payments_service: PaymentsService,
 ) -> Settings:
     return Settings(
         env="dev",
@@ -153,6 +163,11 @@ def settings(
         oauth_jwks_cooldown_seconds=0.5,
         content_url=content_service.base_url,
         recommendations_url=recommendations_service.base_url,
+        payments_url=payments_service.base_url,
+        payments_webhook_secret=WEBHOOK_SECRET,
+        # Published explicitly by the tests of publishing: a background drain would add its
+        # statements to the counts of whatever request is being measured.
+        outbox_publisher=False,
     )
 
 

@@ -55,6 +55,7 @@ class Calls:
     sql: int
     content: int
     recommendations: int
+    payments: int = 0
 
 
 @dataclass
@@ -104,7 +105,7 @@ class Gateway:
 
     async def costed(self, query: str, **kwargs: Any) -> tuple[GraphQLResponse, Calls]:
         """The response and the calls it made to every backend."""
-        sources = ("database", "content", "recommendations")
+        sources = ("database", "content", "recommendations", "payments")
         before = {source: self.calls(source) for source in sources}
         response = await self.execute(query, **kwargs)
         after = {source: self.calls(source) for source in sources}
@@ -112,6 +113,7 @@ class Gateway:
             sql=after["database"] - before["database"],
             content=after["content"] - before["content"],
             recommendations=after["recommendations"] - before["recommendations"],
+            payments=after["payments"] - before["payments"],
         )
 
     async def request(

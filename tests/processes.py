@@ -60,6 +60,8 @@ def gateway_environment(settings: Mapping[str, object]) -> dict[str, str]:
         **{
             f"GATEWAY_{name.upper()}": json.dumps(list(value))
             if isinstance(value, list | tuple)
+            else str(value).lower()
+            if isinstance(value, bool)
             else str(value)
             for name, value in settings.items()
             if value is not None

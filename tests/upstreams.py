@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from demo import content, recommendations
+from demo import content, payments, recommendations
 from demo.serve import serving
 
 
@@ -49,14 +49,66 @@ class UpstreamService:
             self._faulted = False
 
 
+@dataclass
+class PaymentsService(UpstreamService):
+    """The demo payment provider, with its own controls: delivery faults, pace, webhook."""
+
+    _changed: set[str] = field(default_factory=set, init=False, repr=False)
+
+    def _put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        self._changed.add(path)
+        response = self._client.put(path, json=body)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def set_delivery(self, **faults: Any) -> None:
+        """Duplicated, out-of-order, delayed or lost deliveries (``demo.payments_delivery``)."""
+        self._put("/_delivery", faults)
+
+    def set_pace(self, **pace: Any) -> None:
+        """How fast intents move and how often they are declined (``demo.payments_ledger``)."""
+        self._put("/_pace", pace)
+
+    def set_webhook(self, url: str | None, *secrets: str) -> None:
+        self._put("/_webhook", {"url": url, "secrets": list(secrets)})
+
+    def deliveries(self) -> dict[str, Any]:
+        answer: dict[str, Any] = self._client.get("/_deliveries").json()
+        return answer
+
+    def intents(self, reference: str | None = None) -> list[dict[str, Any]]:
+        params = {} if reference is None else {"reference": reference}
+        answer = self._client.get("/v1/payment_intents", params=params).json()
+        found: list[dict[str, Any]] = answer["data"]
+        return found
+
+    def events(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._client.get("/v1/events").json()["data"]
+        return found
+
+    def clear_faults(self) -> None:
+        super().clear_faults()
+        defaults: dict[str, dict[str, Any]] = {
+            "/_delivery": {},
+            "/_pace": {},
+            "/_webhook": {"url": None, "secrets": []},
+        }
+        for path in sorted(self._changed):
+            self._client.put(path, json=defaults[path]).raise_for_status()
+        self._changed.clear()
+
+
 @contextmanager
-def running_upstreams() -> Iterator[tuple[UpstreamService, UpstreamService]]:
+def running_upstreams() -> Iterator[tuple[UpstreamService, UpstreamService, PaymentsService]]:
     with ExitStack() as stack:
         content_url = stack.enter_context(serving(content.create_app()))
         recommendations_url = stack.enter_context(serving(recommendations.create_app()))
+        payments_url = stack.enter_context(serving(payments.create_app()))
         services = (
             UpstreamService("content", content_url),
             UpstreamService("recommendations", recommendations_url),
+            PaymentsService("payments", payments_url),
         )
         for service in services:
             stack.callback(service.close)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,7 +20,7 @@ from contract.scopes import READ_SCOPES, Scope
 from datasources.db import Database
 from datasources.migrate import upgrade_database
 from datasources.tables import users
-from demo import content, recommendations
+from demo import content, payments, recommendations
 from demo.seed import SeedReport, seed_database
 from demo.serve import serving
 from gateway.cli.common import (
@@ -52,6 +53,8 @@ app.add_typer(keys_app, name="keys")
 
 DEMO_USERS = 200
 DEMO_ORDERS_PER_USER = 5
+#: Besides every read scope, the demo token may place and cancel orders and rename user 1.
+DEMO_WRITE_SCOPES = (Scope.ORDERS_WRITE, Scope.USERS_WRITE)
 
 
 def _print_version(requested: bool) -> None:
@@ -192,29 +195,40 @@ def demo(
     subject = asyncio.run(_prepare_demo(settings))
     if subject is None:
         raise fail("the demo database has no user 1")
-    access_token = _mint(settings, subject, list(READ_SCOPES), 12 * 3600)
+    access_token = _mint(settings, subject, [*READ_SCOPES, *DEMO_WRITE_SCOPES], 12 * 3600)
     # The worker reads its settings from the environment: GraphiQL opens signed in as user 1.
     os.environ["GATEWAY_GRAPHIQL_TOKEN"] = access_token
     get_settings.cache_clear()
     with ExitStack() as upstreams:
-        content_url, recommendations_url = _demo_upstreams(settings, upstreams)
+        content_url, recommendations_url, payments_url = _demo_upstreams(
+            settings, upstreams, host=host, port=port
+        )
         typer.echo(
             "\nManifold demo\n"
-            f"  GraphiQL:         http://{host}:{port}/graphql  (signed in as user 1, all read "
-            "scopes; press ▶ to run the query it opens with)\n"
+            f"  GraphiQL:         http://{host}:{port}/graphql  (signed in as user 1, the token "
+            "below; press ▶ to run the query it opens with)\n"
             f"  Content:          {content_url}/openapi.json\n"
             f"  Recommendations:  {recommendations_url}/openapi.json\n"
-            "  For curl and other clients (valid 12h):\n\n"
+            f"  Payments:         {payments_url}/openapi.json\n"
+            "  For curl and other clients (valid 12h, user 1, every read scope and "
+            "orders:write users:write):\n\n"
             f'  {{"Authorization": "Bearer {access_token}"}}\n\n'
             f"  The first query:  {DEMO_QUERY}\n"
+            '  Or order:  mutation { placeOrder(input: {lines: [{contentId: "Q29udGVudDoz", '
+            'quantity: 2}], idempotencyKey: "my-first-order"}) { order { number status '
+            "total { amount } } payment { status } } }\n"
         )
         _serve(host, port, 1)
 
 
-def _demo_upstreams(settings: Settings, stack: ExitStack) -> tuple[str, str]:
+def _demo_upstreams(
+    settings: Settings, stack: ExitStack, *, host: str, port: int
+) -> tuple[str, str, str]:
     """The sample REST services on loopback, unless GATEWAY_*_URL already names real ones.
 
-    The gateway's worker reads its settings from the environment, so the URLs go there.
+    The gateway's worker reads its settings from the environment, so the URLs go there; the
+    sample provider calls this gateway's webhook back, signed with the gateway's secret (one
+    made up for the demo unless GATEWAY_PAYMENTS_WEBHOOK_SECRET is set).
     """
     content_url = settings.content_url or stack.enter_context(
         serving(content.create_app(content.ContentConfig(users=DEMO_USERS)))
@@ -228,10 +242,25 @@ def _demo_upstreams(settings: Settings, stack: ExitStack) -> tuple[str, str]:
             )
         )
     )
+    secret = settings.payments_webhook_secret
+    webhook_secret = secret.get_secret_value() if secret else secrets.token_urlsafe(24)
+    callback_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    payments_url = settings.payments_url or stack.enter_context(
+        serving(
+            payments.create_app(
+                payments.PaymentsConfig(
+                    webhook_url=f"http://{callback_host}:{port}/webhooks/payments",
+                    webhook_secrets=(webhook_secret,),
+                )
+            )
+        )
+    )
     os.environ["GATEWAY_CONTENT_URL"] = content_url
     os.environ["GATEWAY_RECOMMENDATIONS_URL"] = recommendations_url
+    os.environ["GATEWAY_PAYMENTS_URL"] = payments_url
+    os.environ["GATEWAY_PAYMENTS_WEBHOOK_SECRET"] = webhook_secret
     get_settings.cache_clear()
-    return content_url, recommendations_url
+    return content_url, recommendations_url, payments_url
 
 
 async def _prepare_demo(settings: Settings) -> str | None:

@@ -37,6 +37,7 @@ from gateway.http import csrf
 from gateway.http.admission import request_deadline
 from gateway.http.cache_headers import cache_headers
 from gateway.http.graphiql import CONTENT_SECURITY_POLICY, GraphiQLPage
+from gateway.http.idempotency_header import idempotency_key
 from gateway.http.media_types import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -196,6 +197,7 @@ class GraphQLView:
         settings = self.settings
         if settings.csrf_prevention and csrf.could_be_cross_site(request.method, request.headers):
             raise Refused.because(400, ErrorCode.OPERATION_NOT_ALLOWED, csrf.MESSAGE)
+        key = idempotency_key(request.headers) if request.method == "POST" else None
         operations, is_batch = await read_operations(
             request,
             max_body_bytes=settings.max_body_bytes,
@@ -221,6 +223,7 @@ class GraphQLView:
                             deadline=deadline,
                             request_id=request_id,
                             client_ip=client.host if client else None,
+                            idempotency_key=key,
                         )
                     )
                 )

@@ -39,12 +39,12 @@ __all__ = ["check_input_text", "literal_problems"]
 MAX_PROBLEMS = 50
 
 
-def _problem(message: str, node: Node | None) -> GraphQLError:
-    return GraphQLError(
-        message,
-        nodes=[node] if node is not None else None,
-        extensions={"code": ErrorCode.BAD_USER_INPUT.value},
-    )
+def _problem(message: str, node: Node | None, field: list[str | int] | None = None) -> GraphQLError:
+    extensions: dict[str, Any] = {"code": ErrorCode.BAD_USER_INPUT.value}
+    if field is not None:
+        # As a mutation's own input errors name theirs: ["input", "lines", 2, "quantity"].
+        extensions["field"] = field
+    return GraphQLError(message, nodes=[node] if node is not None else None, extensions=extensions)
 
 
 def _string_values(root: Node) -> Iterator[StringValueNode]:
@@ -77,22 +77,31 @@ def literal_problems(document: DocumentNode) -> tuple[GraphQLError, ...]:
     return tuple(problems)
 
 
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """``(path, string)`` for every string inside a coerced variable value."""
-    stack: list[tuple[Any, str]] = [(value, path)]
+def _strings(value: Any, name: str) -> Iterator[tuple[list[str | int], str]]:
+    """``(path, string)`` for every string inside a coerced variable value; the path starts
+    with the variable's name."""
+    stack: list[tuple[Any, list[str | int]]] = [(value, [name])]
     while stack:
         current, where = stack.pop()
         if isinstance(current, str):
             yield where, current
         elif isinstance(current, Mapping):
-            stack.extend((item, f"{where}.{key}") for key, item in current.items())
+            stack.extend((item, [*where, str(key)]) for key, item in current.items())
         elif isinstance(current, list | tuple):
-            stack.extend((item, f"{where}[{index}]") for index, item in enumerate(current))
+            stack.extend((item, [*where, index]) for index, item in enumerate(current))
         elif dataclasses.is_dataclass(current) and not isinstance(current, type):
             # Scalars parsed into records (a GlobalID's type name and node id).
             stack.extend(
                 (getattr(current, field.name), where) for field in dataclasses.fields(current)
             )
+
+
+def _dotted(path: list[str | int]) -> str:
+    """``input.scopes[1]``, as the message shows a path."""
+    text = str(path[0])
+    for part in path[1:]:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
 
 
 def _variable_problems(
@@ -113,8 +122,9 @@ def _variable_problems(
                 continue
             problems.append(
                 _problem(
-                    f'Variable "${name}" holds {character} at "{where}": {RULE}.',
+                    f'Variable "${name}" holds {character} at "{_dotted(where)}": {RULE}.',
                     definitions.get(name),
+                    where,
                 )
             )
             if len(problems) == MAX_PROBLEMS:

@@ -33,6 +33,7 @@ from auth.principal import Principal
 from contract.errors import ErrorCode
 from datasources.loaders import Backends, build_loaders
 from datasources.tracing import span
+from datasources.write_backends import WriteBackends
 from gateway.demand.charge import FREE, Charge, Demand
 from gateway.observability.record import note_operation
 from gateway.operations import limits
@@ -116,6 +117,7 @@ class OperationPipeline:
         api_keys: ApiKeys | None = None,
         compiled: bool = True,
         count_execution: ExecutionCounter | None = None,
+        writes: WriteBackends | None = None,
     ) -> None:
         self.schema = schema
         self.backends = backends
@@ -130,6 +132,7 @@ class OperationPipeline:
         self.api_keys = api_keys
         self.compiled = compiled
         self.count_execution = count_execution or (lambda _path, _reason: None)
+        self.writes = writes
 
     async def run(self, call: OperationCall) -> Outcome:
         """Execute one query or mutation, or say why not.
@@ -214,6 +217,8 @@ class OperationPipeline:
             response=ResponseMeta(headers=dict(prepared.charge.headers)),
             api_keys=self.api_keys,
             cost=prepared.charge.status,
+            writes=self.writes,
+            idempotency_key=call.idempotency_key,
         )
 
     async def _execute(self, prepared: Prepared) -> Outcome:

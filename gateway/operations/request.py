@@ -73,3 +73,5 @@ class OperationCall:
     request_id: str
     #: The caller's address, for an anonymous caller's budget.
     client_ip: str | None = None
+    #: The transport's idempotency key (HTTP: ``Idempotency-Key``), for keyed mutations.
+    idempotency_key: str | None = None

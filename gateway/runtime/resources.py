@@ -16,10 +16,15 @@ from auth.dev_issuer import DevIssuer
 from auth.introspection import TokenIntrospector
 from auth.jwks import KeySource, RemoteJwksSource
 from datasources.cache import Cache, create_cache
+from datasources.crashpoints import CrashPoint, CrashPoints
 from datasources.db import Database
+from datasources.events import EventBroker, create_events
+from datasources.idempotency import IdempotencyPolicy, IdempotencyStore, IdempotentRequests
 from datasources.loaders import Backends
 from datasources.migrate import head_revision
+from datasources.outbox import OutboxPublisher
 from datasources.tracing import trace_statements
+from datasources.write_backends import WriteBackends
 from gateway.demand.budgets import Budgets
 from gateway.demand.charge import Demand
 from gateway.demand.cost import CostModel
@@ -31,10 +36,11 @@ from gateway.operations.introspection import ScopedIntrospection
 from gateway.operations.limits import ShapeLimits
 from gateway.operations.persisted import ApqStore, TrustedDocuments
 from gateway.operations.pipeline import OperationPipeline, PersistedPolicy
+from gateway.runtime.background import every, housekeeping, running
 from gateway.runtime.readiness import Readiness
 from gateway.runtime.shutdown import process_shutdown
 from gateway.runtime.tls import trust_store
-from gateway.runtime.upstreams import open_upstreams
+from gateway.runtime.upstreams import Upstreams, open_upstreams
 from gateway.runtime.wiring import build_api_keys, build_database, build_identity, identity_client
 from gateway.settings import Settings
 from schema import ManifoldSchema, build_schema
@@ -62,6 +68,10 @@ class Resources:
     schema_revision: str
     readiness: Readiness
     tracing: Tracing
+    #: What orders, payments and profiles are written with.
+    writes: WriteBackends
+    #: Where order events are published (and subscribed to).
+    events: EventBroker
 
 
 @asynccontextmanager
@@ -134,6 +144,18 @@ async def open_resources(
                     metrics.registry, host=settings.metrics_host, port=settings.metrics_port
                 )
             )
+        events = create_events(
+            settings.redis_url,
+            prefix=settings.redis_prefix,
+            max_length=settings.events_stream_max_length,
+        )
+        stack.push_async_callback(events.close)
+        publisher = OutboxPublisher(database, events, poll_seconds=settings.outbox_poll_seconds)
+        writes = build_writes(settings, database, upstreams, publisher)
+        jobs = [every(60.0, lambda: housekeeping(writes), "order housekeeping")]
+        if settings.outbox_publisher:
+            jobs.append(publisher.run())
+        await stack.enter_async_context(running(*jobs))
         yield Resources(
             settings=settings,
             metrics=metrics,
@@ -158,11 +180,37 @@ async def open_resources(
                 budgets=budgets,
                 api_keys=api_keys,
                 metrics=metrics,
+                writes=writes,
             ),
             schema_revision=head_revision(),
             readiness=readiness,
             tracing=tracing,
+            writes=writes,
+            events=events,
         )
+
+
+def build_writes(
+    settings: Settings, database: Database, upstreams: Upstreams, publisher: OutboxPublisher
+) -> WriteBackends:
+    store = IdempotencyStore(
+        database,
+        IdempotencyPolicy(
+            ttl_seconds=settings.idempotency_ttl_seconds,
+            lease_seconds=settings.idempotency_lease_seconds,
+            wait_seconds=settings.idempotency_wait_seconds,
+        ),
+    )
+    crash = None if settings.test_crash_at is None else CrashPoint(settings.test_crash_at)
+    return WriteBackends(
+        database=database,
+        content=upstreams.content,
+        payments=upstreams.payments,
+        idempotency=IdempotentRequests(store),
+        events_written=publisher.wake if settings.outbox_publisher else lambda: None,
+        crash=CrashPoints(crash),
+        stalled_after_seconds=settings.payments_recovery_seconds,
+    )
 
 
 def build_pipeline(
@@ -174,6 +222,7 @@ def build_pipeline(
     budgets: Budgets | None,
     api_keys: ApiKeys | None,
     metrics: Metrics | None = None,
+    writes: WriteBackends | None = None,
 ) -> OperationPipeline:
     validator = Validator(
         schema._schema,
@@ -201,6 +250,7 @@ def build_pipeline(
         api_keys=api_keys,
         compiled=settings.compiled_execution,
         count_execution=metrics.count_execution if metrics is not None else None,
+        writes=writes,
     )
 
 

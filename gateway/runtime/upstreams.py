@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datasources.cache import Cache
 from datasources.content import CachePolicy, ContentSource
 from datasources.instrumentation import DatasourceMetrics
+from datasources.payment_provider import PaymentProvider
 from datasources.recommendations import RecommendationsSource
 from datasources.resilience import BreakerPolicy, RetryPolicy
 from datasources.upstream import Upstream, UpstreamConfig
@@ -20,6 +21,7 @@ from gateway.settings import Settings
 class Upstreams:
     content: ContentSource
     recommendations: RecommendationsSource
+    payments: PaymentProvider
 
 
 def upstream_config(settings: Settings, name: str, url: str | None, read: float) -> UpstreamConfig:
@@ -70,6 +72,14 @@ async def open_upstreams(
         metrics=metrics,
         tls=tls,
     )
+    payments = Upstream(
+        upstream_config(
+            settings, "payments", settings.payments_url, settings.payments_timeout_seconds
+        ),
+        metrics=metrics,
+        tls=tls,
+    )
+    api_key = settings.payments_api_key
     try:
         yield Upstreams(
             content=ContentSource(
@@ -86,7 +96,11 @@ async def open_upstreams(
             recommendations=RecommendationsSource(
                 recommendations, max_batch_size=settings.upstream_max_batch_size
             ),
+            payments=PaymentProvider(
+                payments, api_key=None if api_key is None else api_key.get_secret_value()
+            ),
         )
     finally:
         await content.aclose()
         await recommendations.aclose()
+        await payments.aclose()

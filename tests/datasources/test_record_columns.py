@@ -15,7 +15,7 @@ def names(record_type: Any) -> list[str]:
 
 
 def test_order_columns_are_the_order_records_fields_in_order():
-    assert [column.name for column in orders._ORDER_COLUMNS] == names(OrderRecord)
+    assert [column.name for column in orders.ORDER_COLUMNS] == names(OrderRecord)
 
 
 def test_line_columns_are_the_line_records_fields_in_order():

@@ -19,6 +19,7 @@ PROD: dict[str, Any] = {
     "oauth_issuer": "https://idp.example.com/",
     "oauth_jwks_url": "https://idp.example.com/.well-known/jwks.json",
     "api_key_pepper": "k3y-pepper-that-is-long-and-random",
+    "payments_webhook_secret": "whsec-7Hq2pX9vLm4Rt8Kw",
 }
 
 
@@ -309,3 +310,36 @@ def test_an_unreadable_cors_origins_value_is_refused(monkeypatch: pytest.MonkeyP
 
     with pytest.raises(ValueError, match="cors_origins"):
         Settings()
+
+
+def test_production_refuses_to_start_without_a_webhook_secret():
+    with pytest.raises(ValidationError, match="GATEWAY_PAYMENTS_WEBHOOK_SECRET must be set"):
+        prod(payments_webhook_secret=None)
+
+
+@pytest.mark.parametrize("secret", ["changeme", "secret", "short-one"])
+def test_production_refuses_a_placeholder_or_short_webhook_secret(secret):
+    with pytest.raises(
+        ValidationError, match="GATEWAY_PAYMENTS_WEBHOOK_SECRET holds a placeholder"
+    ):
+        prod(payments_webhook_secret=secret)
+
+
+def test_production_refuses_the_test_crash_hook():
+    with pytest.raises(ValidationError, match="GATEWAY_TEST_CRASH_AT is for tests only"):
+        prod(test_crash_at="after-order-written")
+
+
+def test_an_unknown_crash_point_is_refused_everywhere():
+    with pytest.raises(ValidationError, match="GATEWAY_TEST_CRASH_AT must be one of"):
+        Settings(test_crash_at="somewhere")
+
+
+def test_an_idempotency_lease_must_outlast_a_request():
+    with pytest.raises(ValidationError, match="must exceed GATEWAY_REQUEST_TIMEOUT_SECONDS"):
+        Settings(request_timeout_seconds=30, idempotency_lease_seconds=30)
+
+
+def test_idempotency_keys_are_kept_at_least_a_day():
+    with pytest.raises(ValidationError):
+        Settings(idempotency_ttl_seconds=3600)

@@ -12,13 +12,14 @@ content and one draft, and recommendations for Alice.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth.api_keys import ApiKeys, CreatedApiKey
 from auth.principal import Principal, PrincipalKind
@@ -27,6 +28,7 @@ from datasources.content import CONTENT_CURSOR, ContentKind, ContentPageKey, Con
 from datasources.loaders import Loaders, UserPageKey
 from datasources.orders import OrderLineRecord, OrderPageKey, OrderRecord, order_cursor
 from datasources.pagination import Page, encode_cursor
+from datasources.payments import PaymentRecord
 from datasources.recommendations import RecommendationKey, RecommendationRecord
 from datasources.tables import OrderStatus
 from datasources.users import USER_CURSOR, UserRecord
@@ -147,6 +149,7 @@ class Catalog:
     users: dict[int, UserRecord] = field(default_factory=dict)
     orders: dict[int, OrderRecord] = field(default_factory=dict)
     lines: dict[int, list[OrderLineRecord]] = field(default_factory=dict)
+    payments: dict[int, PaymentRecord] = field(default_factory=dict)
     contents: dict[int, ContentRecord] = field(default_factory=dict)
     recommendations: dict[int, list[RecommendationRecord]] = field(default_factory=dict)
 
@@ -184,6 +187,7 @@ class FakeLoaders:
         self.lines_by_order = RecordingLoader[int, list[OrderLineRecord]](
             lambda order_id: list(catalog.lines.get(order_id, []))
         )
+        self.payment_by_order = RecordingLoader[int, PaymentRecord | None](catalog.payments.get)
         self.content_by_id = RecordingLoader[int, ContentRecord | None](catalog.contents.get)
         self.content_by_slug = RecordingLoader[str, ContentRecord | None](by_slug.get)
         self.content_page = RecordingLoader[ContentPageKey, Page[ContentRecord]](self._content_page)
@@ -197,6 +201,7 @@ class FakeLoaders:
             order_by_id=self.order_by_id,
             order_page=self.order_page,
             lines_by_order=self.lines_by_order,
+            payment_by_order=self.payment_by_order,
             content_by_id=self.content_by_id,
             content_by_slug=self.content_by_slug,
             content_page=self.content_page,
@@ -307,6 +312,7 @@ class FakeApiKeys(ApiKeys):
         owner: str | None = None,
         budget: int | None = None,
         expires_at: datetime | None = None,
+        within: Callable[[AsyncConnection, CreatedApiKey], Awaitable[None]] | None = None,
     ) -> CreatedApiKey:
         self.calls.append(
             (

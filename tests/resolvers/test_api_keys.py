@@ -128,10 +128,12 @@ async def test_an_admin_creates_a_key_with_scopes_it_holds() -> None:
         scopes=[Scope.CONTENT_READ],
         owner="ops",
         budget=100,
+        expires_in=None,
         expires_at=EPOCH,
     )
 
-    assert created.record.scopes == (Scope.CONTENT_READ,)
+    assert created.replayed is False
+    assert created.value.record.scopes == (Scope.CONTENT_READ,)
     assert service.calls == [
         (
             "create",
@@ -157,6 +159,7 @@ async def test_creating_a_key_needs_admin_api_keys_before_the_service_is_touched
             scopes=[Scope.CONTENT_READ],
             owner=None,
             budget=None,
+            expires_in=None,
             expires_at=None,
         )
 
@@ -174,6 +177,7 @@ async def test_an_anonymous_caller_must_authenticate_to_create_a_key() -> None:
             scopes=[Scope.CONTENT_READ],
             owner=None,
             budget=None,
+            expires_in=None,
             expires_at=None,
         )
 
@@ -191,6 +195,7 @@ async def test_an_admin_cannot_mint_a_key_with_a_scope_it_lacks() -> None:
             scopes=[Scope.CONTENT_READ, Scope.ORDERS_READ_ALL],
             owner=None,
             budget=None,
+            expires_in=None,
             expires_at=None,
         )
 
@@ -208,6 +213,7 @@ async def test_an_unknown_scope_is_refused_before_the_service_is_touched() -> No
             scopes=["everything"],
             owner=None,
             budget=None,
+            expires_in=None,
             expires_at=None,
         )
 

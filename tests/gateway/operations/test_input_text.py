@@ -65,6 +65,15 @@ async def test_the_refusal_says_where_the_character_is(gateway, admin):
     assert error["locations"] == [{"line": 1, "column": 10}]
 
 
+async def test_the_refusal_names_the_field_as_a_mutations_input_errors_do(gateway, admin):
+    variables = {"input": {"name": "x", "scopes": ["a", "b\x00"]}}
+
+    response, _ = await gateway.post({"query": CREATE, "variables": variables}, token=admin)
+
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["field"] == ["input", "scopes", 1]
+
+
 async def test_an_escaped_nul_in_a_literal_is_refused(gateway, connection, admin):
     before = await _keys(connection)
     query = 'mutation { createApiKey(input: {name: "a\\u0000", scopes: []}) { key } }'
