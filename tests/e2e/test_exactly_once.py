@@ -109,14 +109,19 @@ async def post(
 async def post_again_if_the_connection_drops(
     client: httpx.AsyncClient, url: str, token: str, query: str, variables: dict[str, Any]
 ) -> httpx.Response:
-    """``post``, sent again when the connection dropped before an answer came, as a client
-    holding an idempotency key may: on a loaded machine a server closes an idle keep-alive
-    connection (uvicorn's 5 s) just as the client's lagging loop reuses it."""
-    for _ in range(2):
+    """``post``, sent again as a client holding an idempotency key may: when the connection
+    dropped before an answer came (on a loaded machine a server closes an idle keep-alive
+    connection, uvicorn's 5 s, just as the client's lagging loop reuses it), and when the
+    gateway sheds the request as overloaded (503 with ``Retry-After``), which a thousand
+    requests at once on two processes provoke by design."""
+    for _ in range(20):
         try:
-            return await post(client, url, token, query, variables)
+            answer = await post(client, url, token, query, variables)
         except httpx.TransportError:
             continue
+        if answer.status_code != 503 or "Retry-After" not in answer.headers:
+            return answer
+        await asyncio.sleep(min(float(answer.headers["Retry-After"]), 0.5))
     return await post(client, url, token, query, variables)
 
 

@@ -31,7 +31,7 @@ from demo.seed import FIRST_USER_SUBJECT, seed_database
 from tests.idp import LocalIdentityProvider
 from tests.processes import RunningProcess, clean_environment, running_gateway
 from tests.services import delete_keys, require_or_skip, scratch_database
-from tests.upstreams import UpstreamService
+from tests.upstreams import PaymentsService, UpstreamService
 
 HARNESS = Path(__file__).resolve().parent
 SCRIPTS = HARNESS / "scripts"
@@ -116,9 +116,9 @@ def gateway_environment(
     redis_url: str,
     process_redis_prefix: str,
     identity_provider: LocalIdentityProvider,
-    upstream_services: tuple[UpstreamService, UpstreamService],
+    upstream_services: tuple[UpstreamService, UpstreamService, PaymentsService],
 ) -> dict[str, str]:
-    content, recommendations = upstream_services
+    content, recommendations, payments = upstream_services
     return clean_environment(
         GATEWAY_ENV="dev",
         GATEWAY_DATA_DIR=str(tmp_path_factory.mktemp("gateway-process")),
@@ -134,6 +134,7 @@ def gateway_environment(
         GATEWAY_OAUTH_JWKS_COOLDOWN_SECONDS="0.5",
         GATEWAY_CONTENT_URL=content.base_url,
         GATEWAY_RECOMMENDATIONS_URL=recommendations.base_url,
+        GATEWAY_PAYMENTS_URL=payments.base_url,
     )
 
 

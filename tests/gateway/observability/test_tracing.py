@@ -1,11 +1,10 @@
 """OpenTelemetry: a Q3-like query is one trace whose operation span holds the pipeline steps,
 the dataloader batches, their SQL statements and REST calls; ``traceparent`` is read from the
-client and sent upstream; spans reach a real OTLP/HTTP receiver; tracing off costs nothing."""
+client and sent upstream; spans reach a real OTLP/HTTP receiver; tracing off is one shared no-op."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -19,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from datasources.tracing import span
+from datasources.tracing import current_tracer, span
 from demo.serve import serving
 from tests.factories import make_order, make_user
 
@@ -132,12 +131,14 @@ async def test_spans_reach_a_real_otlp_http_receiver(make_gateway):
     assert "query" in spans
 
 
-def test_a_span_with_tracing_off_costs_well_under_a_microsecond():
-    rounds = 100_000
-    started = time.perf_counter()
-    for _ in range(rounds):
-        with span("parse"):
-            pass
-    per_span = (time.perf_counter() - started) / rounds
+def test_a_span_with_tracing_off_is_one_shared_no_op():
+    """With no tracer set, every step gets the same stateless context manager back: nothing
+    is allocated or recorded, whatever the name or attributes (the cost is in bench/, not
+    timed here)."""
+    first = span("parse")
+    second = span("execute", attributes={"graphql.operation.type": "query"})
 
-    assert per_span < 1e-6
+    assert first is second
+    with first as value:
+        assert value is None
+    assert current_tracer() is None

