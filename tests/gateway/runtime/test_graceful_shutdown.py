@@ -53,6 +53,13 @@ async def keep_asking(base_url: str, tally: Tally, stop: asyncio.Event) -> None:
                 return
 
 
+async def wait_for_answers(tally: Tally, count: int, *, seconds: float) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if tally.answered >= count:
+            return
+        await asyncio.sleep(0.05)
+
+
 async def wait_for_draining(base_url: str, seconds: float) -> dict[str, object]:
     deadline = time.monotonic() + seconds
     async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
@@ -79,7 +86,9 @@ async def test_sigterm_under_load_with_two_workers_loses_no_request(
         clients = [
             asyncio.create_task(keep_asking(gateway.base_url, tally, stop)) for _ in range(16)
         ]
-        await asyncio.sleep(1.0)
+        # Under load before the signal: wait for answers (two cold workers on a busy machine
+        # may take more than a second to answer the first ones).
+        await wait_for_answers(tally, 16, seconds=15)
         before_signal = tally.answered
         signalled = time.monotonic()
         gateway.signal(signal.SIGTERM)
