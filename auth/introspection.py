@@ -174,7 +174,7 @@ class TokenIntrospector:
             raise AuthenticationError("invalid token: could not be verified")
         try:
             claims = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise AuthenticationError("invalid token: could not be verified") from None
         if not isinstance(claims, dict):
             raise AuthenticationError("invalid token: could not be verified")

@@ -139,7 +139,8 @@ class TokenValidator:
             raise AuthenticationError("invalid token: malformed")
         try:
             header = jws.extract_compact(token.encode("ascii"), registry=self._registry).headers()
-        except (JoseError, ValueError, TypeError):
+        except (JoseError, ValueError, TypeError, RecursionError):
+            # RecursionError: JSON nested past the decoder's depth is still only malformed.
             raise AuthenticationError("invalid token: malformed") from None
         if not isinstance(header, dict):
             raise AuthenticationError("invalid token: malformed")
@@ -157,8 +158,9 @@ class TokenValidator:
             decoded = jwt.decode(token, key, registry=self._registry)
         except BadSignatureError:
             raise AuthenticationError("invalid token: bad signature") from None
-        except (JoseError, ValueError, TypeError, OverflowError):
-            # Wrong key type for the alg, key restricted to another alg or use, bad payload.
+        except (JoseError, ValueError, TypeError, OverflowError, RecursionError):
+            # Wrong key type for the alg, key restricted to another alg or use, bad payload
+            # (claims nested past the JSON decoder's depth among them).
             raise AuthenticationError("invalid token: malformed") from None
         if not isinstance(decoded.claims, dict):
             raise AuthenticationError("invalid token: malformed")
@@ -183,7 +185,7 @@ class TokenValidator:
         except InvalidClaimError as exc:
             problem = _CLAIM_PROBLEMS.get(exc.claim, f"invalid claim {exc.claim}")
             raise AuthenticationError(f"invalid token: {problem}") from None
-        except (JoseError, ValueError, TypeError, OverflowError):
+        except (JoseError, ValueError, TypeError, OverflowError, RecursionError):
             # A claim of a type the registry cannot compare (``exp: [1]``, ``aud: {}``).
             raise AuthenticationError("invalid token: invalid claims") from None
 

@@ -82,6 +82,10 @@ def invalid_cursor() -> BadUserInputError:
     return BadUserInputError("`after` is not a valid cursor for this connection")
 
 
+#: Far longer than any cursor the gateway writes (a kind, a timestamp and an id, in base64).
+MAX_CURSOR_LENGTH = 512
+
+
 def _valid_part(part: object) -> bool:
     if isinstance(part, bool):
         return False
@@ -92,10 +96,13 @@ def _valid_part(part: object) -> bool:
 
 def decode_cursor(kind: str, cursor: str, arity: int) -> list[str | int]:
     """The sort key inside ``cursor``; anything malformed or foreign is ``BAD_USER_INPUT``."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid_cursor()
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: a "cursor" of nested brackets deeper than the JSON decoder goes.
         raise invalid_cursor() from None
     if (
         not isinstance(decoded, list)

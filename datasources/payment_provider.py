@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from contract.errors import UpstreamError
+from contract.text import first_unsafe_character
 from datasources.order_states import ProviderFact
 from datasources.resilience import Deadline
 from datasources.upstream import Upstream, UpstreamResponse
@@ -89,7 +90,20 @@ class MalformedEventError(ValueError):
 def _string(value: Any, name: str, *, limit: int = 255) -> str:
     if not isinstance(value, str) or not 0 < len(value) <= limit:
         raise MalformedEventError(f"{name} must be a non-empty string")
+    return _text(value, name, identifier=True)
+
+
+def _text(value: str, name: str, *, identifier: bool = False) -> str:
+    """``value`` if the text rule lets it be stored or looked up (PostgreSQL refuses NUL):
+    a signed body is still the provider's data, and must not fail the transaction."""
+    character = first_unsafe_character(value, identifier=identifier)
+    if character is not None:
+        raise MalformedEventError(f"{name} holds {character}")
     return value
+
+
+def _optional_text(value: Any, name: str, *, identifier: bool = False) -> Any:
+    return _text(value, name, identifier=identifier) if isinstance(value, str) else value
 
 
 def parse_event(raw: bytes) -> ProviderEvent:
@@ -107,12 +121,14 @@ def parse_event(raw: bytes) -> ProviderEvent:
         raise MalformedEventError("data.object must be an object")
     kind = subject.get("object")
     intent = subject.get("payment_intent") if kind == "refund" else subject.get("id")
+    intent = _optional_text(intent, "the payment intent id", identifier=True)
     metadata = subject.get("metadata")
     order = metadata.get("order_id") if isinstance(metadata, dict) else None
     amount = subject.get("amount")
-    currency = subject.get("currency")
+    currency = _optional_text(subject.get("currency"), "currency", identifier=True)
     error = subject.get("last_payment_error")
     reason = error.get("message") if isinstance(error, dict) else None
+    reason = _optional_text(reason, "last_payment_error.message")
     return ProviderEvent(
         id=event_id,
         type=event_type,

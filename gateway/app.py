@@ -74,7 +74,12 @@ def _routes() -> list[BaseRoute]:
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
         Route("/.well-known/jwks.json", health.dev_jwks, methods=["GET"]),
-        Route("/webhooks/payments", payments_webhook, methods=["POST"]),
+        Route(
+            "/webhooks/payments",
+            payments_webhook,
+            # Every method reaches the handler, which answers all but POST with a JSON 405.
+            methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"],
+        ),
     ]
 
 

@@ -90,7 +90,9 @@ def _global_id(representation: Any) -> relay.GlobalID | GatewayError:
         return BadUserInputError("A representation must be an object with __typename and id")
     type_name = representation.get("__typename")
     key = representation.get("id")
-    if type_name not in NODE_TYPES or not isinstance(key, str):
+    # A representation is the caller's JSON: __typename may be a list or an object, which a
+    # membership test would try to hash.
+    if not isinstance(type_name, str) or type_name not in NODE_TYPES or not isinstance(key, str):
         return BadUserInputError(
             f"A representation needs a __typename of {', '.join(ENTITY_TYPES)} and a string id"
         )

@@ -135,7 +135,7 @@ class OrdersMutation:
         )
         assert view.payment is not None  # a placed order always has one
         return PlaceOrderPayload(
-            order=Order.from_record(view.order),
+            order=Order.as_answered(view.order, view.payment),
             payment=Payment.from_record(view.payment, with_secret=True),
         )
 
@@ -181,7 +181,7 @@ class OrdersMutation:
             ]
         )
         return CancelOrderPayload(
-            order=Order.from_record(view.order),
+            order=Order.as_answered(view.order, view.payment),
             payment=None if view.payment is None else Payment.from_record(view.payment),
             user_errors=errors,
         )

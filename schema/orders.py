@@ -11,6 +11,7 @@ import strawberry
 from strawberry import relay
 
 from datasources.orders import OrderLineRecord, OrderRecord
+from datasources.payments import PaymentRecord
 from datasources.tables import OrderStatus as StoredOrderStatus
 from resolvers import orders as order_resolvers
 from resolvers import users as user_resolvers
@@ -92,6 +93,9 @@ class Order(relay.Node):
     status: OrderStatus
     placed_at: datetime = strawberry.field(description="When the order was placed (UTC).")
     record: strawberry.Private[OrderRecord]
+    #: Set by ``as_answered``: the payment is the one a mutation answered with, not read again.
+    answered: strawberry.Private[bool] = False
+    answered_payment: strawberry.Private[PaymentRecord | None] = None
 
     @strawberry.field
     def total(self) -> Money:
@@ -107,6 +111,18 @@ class Order(relay.Node):
             record=record,
         )
 
+    @classmethod
+    def as_answered(cls, record: OrderRecord, payment: PaymentRecord | None) -> Order:
+        """The order as a mutation answers it, with the payment it answers beside it.
+
+        A replayed answer is built from what the first request stored; read through the
+        loaders, the payment would be today's while the order is the stored one (a PENDING
+        order with a PAID payment), an answer no request ever got."""
+        order = cls.from_record(record)
+        order.answered = True
+        order.answered_payment = payment
+        return order
+
     @strawberry.field(description="The order's lines, in the order they were added.")
     async def lines(self, info: strawberry.Info[Context]) -> list[OrderLine]:
         records = await order_resolvers.lines_of_order(
@@ -118,9 +134,12 @@ class Order(relay.Node):
         description="The payment, as it is now; null for orders paid before payments were recorded."
     )
     async def payment(self, info: strawberry.Info[Context]) -> Payment | None:
-        record = await order_resolvers.payment_of_order(
-            loaders=info.context.loaders, order_id=self.pk
-        )
+        if self.answered:
+            record = self.answered_payment
+        else:
+            record = await order_resolvers.payment_of_order(
+                loaders=info.context.loaders, order_id=self.pk
+            )
         return None if record is None else Payment.from_record(record)
 
     @strawberry.field(description="Who placed the order.")

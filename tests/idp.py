@@ -133,8 +133,8 @@ class LocalIdentityProvider:
         return jwt.encode(protected, claims, signer, algorithms=[protected["alg"]])
 
     def forge(self, header: Any, claims: Any) -> str:
-        """A token whose header and claims are exactly these JSON values (objects or not),
-        validly RS256-signed with the current key: what a buggy issuer, or one whose key
+        """A token whose header and claims are exactly these JSON values (objects or not, or
+        raw JSON text as bytes), validly RS256-signed with the current key: what a buggy issuer, or one whose key
         leaked, sends a parser. joserfc refuses to encode ill-typed headers, so it is done here."""
         private_key = self.signing_key.private_key
         assert private_key is not None
@@ -196,7 +196,8 @@ def _kid(key: RSAKey) -> str:
 
 def _compact(header: Any, claims: Any, sign: Callable[[bytes], bytes]) -> str:
     def segment(data: Any) -> bytes:
-        raw = json.dumps(data, separators=(",", ":")).encode()
+        # Bytes are sent as they are: JSON no encoder would write (nested past its depth).
+        raw = data if isinstance(data, bytes) else json.dumps(data, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).rstrip(b"=")
 
     signing_input = segment(header) + b"." + segment(claims)

@@ -55,6 +55,13 @@ class OperationAnalysis:
     #: Names selected at the root, through fragments (``__typename`` included).
     root_fields: frozenset[str]
     shape: Shape
+    #: ``(response key, field name)`` of every root selection: ``a: placeOrder`` and
+    #: ``b: placeOrder`` are two executions of one field.
+    root_selections: frozenset[tuple[str, str]] = frozenset()
+
+    def executions_of(self, names: frozenset[str]) -> int:
+        """How many root selections run one of the fields ``names`` (one per response key)."""
+        return sum(1 for _, name in self.root_selections if name in names)
 
     @property
     def kind(self) -> OperationType:
@@ -153,17 +160,19 @@ class _Measurer:
         return _Stats(depth, aliases, directives, fields)
 
 
-def _root_fields(
+def _root_selections(
     selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode]
-) -> frozenset[str]:
-    """Names selected at the root, through inline fragments and each named fragment once."""
-    names: set[str] = set()
+) -> frozenset[tuple[str, str]]:
+    """``(response key, name)`` selected at the root, through inline fragments and each named
+    fragment once (selections of one response key merge into one execution)."""
+    names: set[tuple[str, str]] = set()
     seen: set[str] = set()
     pending = [selection_set]
     while pending:
         for selection in pending.pop().selections:
             if isinstance(selection, FieldNode):
-                names.add(selection.name.value)
+                name = selection.name.value
+                names.add((selection.alias.value if selection.alias else name, name))
             elif isinstance(selection, InlineFragmentNode):
                 pending.append(selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
@@ -197,7 +206,13 @@ def analyse(document: DocumentNode) -> DocumentAnalysis:
             root_fields=stats.fields,
         )
         worst = worst.worst(shape)
+        selections = _root_selections(definition.selection_set, fragments)
         operations.append(
-            OperationAnalysis(definition, _root_fields(definition.selection_set, fragments), shape)
+            OperationAnalysis(
+                definition,
+                frozenset(name for _, name in selections),
+                shape,
+                root_selections=selections,
+            )
         )
     return DocumentAnalysis(document, fragments, tuple(operations), worst)

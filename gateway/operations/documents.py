@@ -17,6 +17,7 @@ from typing import Any
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
 
+from contract.errors import ErrorCode
 from gateway.operations import limits
 from gateway.operations.analysis import DocumentAnalysis, analyse
 from gateway.operations.input_text import literal_problems
@@ -72,13 +73,39 @@ class Validator:
         self.hide_suggestions = not suggestions
 
     def __call__(self, document: DocumentNode) -> list[GraphQLError]:
-        return validate(
+        errors = validate(
             self.schema,
             document,
             self.rules,
             max_errors=self.max_errors,
             hide_suggestions=self.hide_suggestions,
         )
+        return [as_validation_error(error) for error in errors]
+
+
+#: Longer messages are cut: one quoting a literal quotes all of it, however long.
+MAX_VALIDATION_MESSAGE = 300
+
+
+def as_validation_error(error: GraphQLError) -> GraphQLError:
+    """A validation error is the document's fault whatever raised it.
+
+    A rule that checks a literal against its type reports the exception the type's parser
+    raised (an ``int()`` of more than 4,300 digits raises ``ValueError``; so may a custom
+    scalar), and error masking would take that original for a crash and answer 500
+    ``INTERNAL_SERVER_ERROR``. Such errors keep their message, cut to a readable length, and
+    lose the original."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return error
+    message = error.message
+    if len(message) > MAX_VALIDATION_MESSAGE:
+        message = message[: MAX_VALIDATION_MESSAGE - 1] + "…"
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        extensions={**(error.extensions or {}), "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value},
+    )
 
 
 class DocumentCache:

@@ -15,6 +15,7 @@ from graphql import DocumentNode, ExecutionResult, execute, validate
 from auth.principal import Principal
 from contract.errors import ErrorCode
 from gateway.operations.analysis import INTROSPECTION_ROOTS, OperationAnalysis
+from gateway.operations.documents import as_validation_error
 from gateway.operations.refusal import Refused
 from schema import ManifoldSchema
 from schema.visibility import ScopedSchemas
@@ -46,13 +47,16 @@ class ScopedIntrospection:
                 "Send introspection as an operation of its own.",
             )
         view = self.views.for_caller(caller.satisfies)
-        errors = validate(
-            view,
-            document,
-            self.rules,
-            max_errors=self.max_errors,
-            hide_suggestions=self.hide_suggestions,
-        )
+        errors = [
+            as_validation_error(error)
+            for error in validate(
+                view,
+                document,
+                self.rules,
+                max_errors=self.max_errors,
+                hide_suggestions=self.hide_suggestions,
+            )
+        ]
         if errors:
             raise Refused(400, errors)
         executed = execute(view, document, variable_values=variables, operation_name=operation_name)

@@ -41,6 +41,7 @@ from gateway.operations.analysis import OperationAnalysis
 from gateway.operations.compiled import Execution, OperationPlan, Unsupported
 from gateway.operations.documents import Document, DocumentCache, Validator
 from gateway.operations.execution import execute_operation
+from gateway.operations.idempotency_scope import check_header_key_scope, keyed_mutations
 from gateway.operations.input_text import check_input_text
 from gateway.operations.introspection import ScopedIntrospection
 from gateway.operations.persisted import ApqStore, TrustedDocuments, sha256_hex
@@ -133,6 +134,7 @@ class OperationPipeline:
         self.compiled = compiled
         self.count_execution = count_execution or (lambda _path, _reason: None)
         self.writes = writes
+        self.keyed_mutations = keyed_mutations(schema._schema)
 
     async def run(self, call: OperationCall) -> Outcome:
         """Execute one query or mutation, or say why not.
@@ -184,6 +186,7 @@ class OperationPipeline:
                 raise Refused(400, errors)
             variables = self._coerce(operation, call.operation.variables)
             check_input_text(document.text_problems(), operation.node, variables)
+            check_header_key_scope(operation, self.keyed_mutations, call.idempotency_key)
         with span("charge"):
             charge = await self.demand.charge(
                 self.schema._schema,

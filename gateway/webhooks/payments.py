@@ -99,17 +99,31 @@ async def _apply(resources: Resources, event: ProviderEvent, header: str) -> Eve
         ) from None
 
 
+def _answer(refused: _Refused) -> Response:
+    return JSONResponse(
+        {"error": {"code": refused.code.value, "message": str(refused)}},
+        status_code=refused.status,
+        headers=refused.headers,
+    )
+
+
 async def payments_webhook(request: Request) -> Response:
+    """Every answer is the webhook's JSON shape, a wrong method and a bug included: a
+    provider's delivery log shows the code, never a framework's plain-text page."""
+    if request.method != "POST":
+        return _answer(
+            _Refused(405, ErrorCode.BAD_USER_INPUT, "send events with POST", Allow="POST")
+        )
     resources: Resources = request.app.state.resources
     try:
         event, header = await _verified_event(request, resources)
         outcome = await _apply(resources, event, header)
     except _Refused as refused:
         logger.warning("refused a payment webhook (%d): %s", refused.status, refused)
-        return JSONResponse(
-            {"error": {"code": refused.code.value, "message": str(refused)}},
-            status_code=refused.status,
-            headers=refused.headers,
-        )
+        return _answer(refused)
+    except Exception:
+        # Never the body, which may hold what the provider knows of the customer.
+        logger.exception("a payment webhook failed")
+        return _answer(_Refused(500, ErrorCode.INTERNAL_SERVER_ERROR, "the event was not applied"))
     logger.info("payment event %s (%s): %s", event.id, event.type, outcome.value)
     return JSONResponse({"received": True, "outcome": outcome.value})

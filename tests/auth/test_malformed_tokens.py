@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -61,6 +62,26 @@ async def test_a_scope_claim_that_is_not_text_is_a_401(scope):
     token = PROVIDER.forge(_header(), PROVIDER.claims() | {"scope": scope})
 
     with pytest.raises(AuthenticationError, match="invalid claim scope"):
+        await VALIDATOR.validate(token)
+
+
+def _nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+async def test_claims_nested_past_the_json_decoder_are_a_401():
+    claims = orjson.dumps(PROVIDER.claims())[:-1] + b',"x":' + _nested(5000) + b"}"
+    token = PROVIDER.forge(_header(), claims)
+
+    with pytest.raises(AuthenticationError):
+        await VALIDATOR.validate(token)
+
+
+async def test_a_header_nested_past_the_decoder_is_a_401():
+    header = b'{"alg":"RS256","kid":"' + PROVIDER.kid.encode() + b'","x":' + _nested(5000) + b"}"
+    token = PROVIDER.forge(header, PROVIDER.claims())
+
+    with pytest.raises(AuthenticationError):
         await VALIDATOR.validate(token)
 
 

@@ -151,6 +151,9 @@ async def test_another_customers_order_is_null_like_through_node(subgraph, conne
         {"__typename": "User", "id": 7},
         "User:1",
         ["User", 1],
+        {"__typename": ["User"], "id": global_id("User", 1)},
+        {"__typename": {}, "id": global_id("User", 1)},
+        {"__typename": None, "id": global_id("User", 1)},
     ],
     ids=[
         "no-id",
@@ -160,6 +163,9 @@ async def test_another_customers_order_is_null_like_through_node(subgraph, conne
         "id-not-a-string",
         "a-string",
         "a-list",
+        "typename-a-list",
+        "typename-an-object",
+        "typename-null",
     ],
 )
 async def test_a_bad_representation_is_bad_user_input_at_its_index(subgraph, connection, bad):

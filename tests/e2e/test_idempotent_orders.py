@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from datasources.tables import idempotency_keys, orders
+from datasources.tables import PaymentStatus, idempotency_keys, orders, payments
 from tests.factories import make_user
 from tests.helpers import JSON_HEADERS
 from tests.ordering import PLACE_ORDER, WRITE, line, order_pk, place, written
@@ -220,3 +220,96 @@ async def test_a_failed_first_try_leaves_the_key_free_for_a_retry_that_completes
         )
     ).all()
     assert row.state == "completed"
+
+
+TWO_PLACEMENTS = """
+mutation($a: PlaceOrderInput!, $b: PlaceOrderInput!) {
+  a: placeOrder(input: $a) { order { id } }
+  b: placeOrder(input: $b) { order { id } }
+}"""
+
+
+async def test_a_header_key_over_two_keyed_mutations_is_refused_before_anything_runs(
+    gateway, connection, customer, payments_service
+):
+    token = gateway.token(customer.subject, *WRITE)
+    before = await written(connection)
+    provider_calls = payments_service.requests()
+
+    response, statements = await gateway.post(
+        {
+            "query": TWO_PLACEMENTS,
+            "variables": {"a": {"lines": [line(3)]}, "b": {"lines": [line(4)]}},
+        },
+        token=token,
+        headers={"Idempotency-Key": "two-fields"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "data" not in response.json()
+    assert statements == 0
+    assert payments_service.requests() == provider_calls
+    assert await written(connection) == before
+
+
+async def test_two_keyed_mutations_with_keys_of_their_own_both_run(gateway, connection, customer):
+    token = gateway.token(customer.subject, *WRITE)
+
+    response, _ = await gateway.post(
+        {
+            "query": TWO_PLACEMENTS,
+            "variables": {
+                "a": {"lines": [line(3)], "idempotencyKey": "first-of-two"},
+                "b": {"lines": [line(4)], "idempotencyKey": "second-of-two"},
+            },
+        },
+        token=token,
+    )
+
+    body = response.json()
+    assert "errors" not in body
+    assert body["data"]["a"]["order"]["id"] != body["data"]["b"]["order"]["id"]
+
+
+async def test_a_header_key_with_one_keyed_mutation_beside_others_is_accepted(gateway, customer):
+    token = gateway.token(customer.subject, *WRITE, "users:write")
+    query = """mutation($a: PlaceOrderInput!) {
+      a: placeOrder(input: $a) { order { id } }
+      updateProfile(input: {name: "Beside"}) { user { name } }
+    }"""
+
+    response, _ = await gateway.post(
+        {"query": query, "variables": {"a": {"lines": [line(3)]}}},
+        token=token,
+        headers={"Idempotency-Key": "one-keyed"},
+    )
+
+    assert "errors" not in response.json()
+
+
+PLACE_WITH_ORDER_PAYMENT = """
+mutation Place($input: PlaceOrderInput!) {
+  placeOrder(input: $input) { order { id status payment { status } } payment { status } }
+}"""
+
+
+async def test_a_replay_answers_the_order_and_its_payment_as_first_answered(
+    gateway, connection, customer
+):
+    token = gateway.token(customer.subject, *WRITE)
+    variables = {"input": {"lines": [line(3)], "idempotencyKey": "as-first-answered"}}
+    first = await gateway.execute(PLACE_WITH_ORDER_PAYMENT, variables, token=token)
+    # Meanwhile the provider's webhook moves the payment on.
+    await connection.execute(
+        update(payments)
+        .where(payments.c.order_id == order_pk(first))
+        .values(status=PaymentStatus.PAID)
+    )
+
+    replay = await gateway.execute(PLACE_WITH_ORDER_PAYMENT, variables, token=token)
+
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.data == first.data
+    answered = replay.data["placeOrder"]
+    assert answered["order"]["payment"] == answered["payment"]

@@ -247,8 +247,30 @@ async def test_a_replayed_signature_is_refused_and_changes_nothing(gateway, conn
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[]", b'{"id": "evt_1"}', b'{"id": 5, "type": "x", "data": {"object": {}}}'],
-    ids=["not-json", "array", "no-data", "id-not-a-string"],
+    [
+        b"not json",
+        b"[]",
+        b'{"id": "evt_1"}',
+        b'{"id": 5, "type": "x", "data": {"object": {}}}',
+        b'{"id": "evt_\\u0000y", "type": "charge.updated", "data": {"object": {}}}',
+        b'{"id": "evt_2", "type": "payment_intent.succeeded\\u0000", "data": {"object": {}}}',
+        b'{"id": "evt_3", "type": "payment_intent.succeeded",'
+        b' "data": {"object": {"object": "payment_intent", "id": "pi_\\u0000"}}}',
+        b'{"id": "evt_4", "type": "payment_intent.payment_failed", "data": {"object":'
+        b' {"id": "pi_1", "last_payment_error": {"message": "no\\u0000"}}}}',
+        b'{"id": "evt_\\ud800", "type": "charge.updated", "data": {"object": {}}}',
+    ],
+    ids=[
+        "not-json",
+        "array",
+        "no-data",
+        "id-not-a-string",
+        "nul-in-id",
+        "nul-in-type",
+        "nul-in-intent-id",
+        "nul-in-failure-message",
+        "surrogate-in-id",
+    ],
 )
 async def test_a_signed_body_that_is_not_an_event_is_400_with_nothing_written(
     gateway, connection, caplog, body
@@ -328,7 +350,10 @@ async def test_a_body_that_is_not_json_by_its_type_is_415(gateway):
     assert response.status_code == 415
 
 
-async def test_webhooks_answer_post_only(gateway):
-    response = await gateway.http.get("/webhooks/payments")
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"])
+async def test_webhooks_answer_post_only_in_their_json_shape(gateway, method):
+    response = await gateway.http.request(method, "/webhooks/payments")
 
     assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    assert response.json()["error"]["code"] == "BAD_USER_INPUT"
