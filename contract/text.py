@@ -14,8 +14,9 @@ an input is refused the same way whatever door it came through, before anything 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-__all__ = ["RULE", "first_unsafe_character"]
+__all__ = ["RULE", "first_unsafe_character", "is_printable"]
 
 #: C0 controls except tab, LF and CR; DEL and the C1 controls; the surrogate code points.
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -35,3 +36,17 @@ def first_unsafe_character(value: str, *, identifier: bool = False) -> str | Non
     An ``identifier`` may not hold tab or line breaks either."""
     match = (_UNSAFE_IN_IDENTIFIER if identifier else _UNSAFE).search(value)
     return None if match is None else f"U+{ord(match.group()):04X}"
+
+
+#: Unicode categories a one-line display text (a name, a reason) may not hold: every "other"
+#: (controls, format characters, surrogates, private-use and unassigned code points) and the
+#: line and paragraph separators (U+2028, U+2029), which break a line as a newline does.
+#: Spaces (Zs) are ordinary text.
+_NON_PRINTING_CATEGORIES = ("C", "Zl", "Zp")
+
+
+def is_printable(value: str) -> bool:
+    """Whether every character of ``value`` prints on one line (spaces included)."""
+    return not any(
+        unicodedata.category(char).startswith(_NON_PRINTING_CATEGORIES) for char in value
+    )

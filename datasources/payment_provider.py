@@ -154,6 +154,12 @@ class PaymentProvider:
         self.upstream = upstream
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
+    def require_configured(self) -> None:
+        """``UpstreamError`` unless a provider is configured (GATEWAY_PAYMENTS_URL): asked
+        before an order is written, so none is written that could never be paid."""
+        if not self.upstream.configured:
+            raise UpstreamError("the payments service is not configured")
+
     async def _post(
         self,
         operation: str,

@@ -544,7 +544,8 @@ class Settings(BaseSettings):
     payments_url: str | None = Field(
         default=None,
         description="Base URL of the payment provider. Unset: placeOrder fails with "
-        "UPSTREAM_UNAVAILABLE (`make run` starts the sample provider).",
+        "UPSTREAM_UNAVAILABLE before anything is written (`make run` starts the sample "
+        "provider).",
     )
     payments_api_key: SecretStr | None = Field(
         default=None,

@@ -64,6 +64,9 @@ async def place_order(
     currency = check_currency(currency)
     if principal.subject is None:
         raise ForbiddenError("Orders are placed by a signed-in customer, for themselves.")
+    # Before the key is claimed and before anything is written: an order without a provider
+    # could never be paid, and a retry once one is configured must find its key unused.
+    writes.payments.require_configured()
 
     async def execute(claim: Claim | None) -> OrderView:
         return await _place(

@@ -9,12 +9,12 @@ service at order time, and nothing a client says about money is read.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from contract.errors import BadUserInputError
+from contract.text import is_printable
 from datasources.content import ContentKind, ContentRecord
 from datasources.order_writes import NewLine
 
@@ -23,6 +23,7 @@ MIN_QUANTITY = 1
 MAX_QUANTITY = 99
 MAX_REASON_LENGTH = 500
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_VOWELS = frozenset("aeiou")
 
 FieldPath = list[str | int]
 
@@ -41,6 +42,11 @@ def input_error(message: str, *path: str | int) -> BadUserInputError:
 
 def line_error(index: int, field: str, message: str) -> BadUserInputError:
     return input_error(f"lines[{index}].{field}: {message}", "lines", index, field)
+
+
+def with_article(noun: str) -> str:
+    """``noun`` after its indefinite article: "an article", "a video" (by its first letter)."""
+    return f"{'an' if noun[:1].lower() in _VOWELS else 'a'} {noun}"
 
 
 def check_lines(lines: Sequence[LineInput]) -> list[LineInput]:
@@ -88,7 +94,9 @@ def priced_lines(
         if product is None or not product.published:
             raise line_error(index, "contentId", "no purchasable product has this id")
         if product.kind is not ContentKind.PRODUCT or product.price is None:
-            raise line_error(index, "contentId", f"a {product.kind.value} cannot be ordered")
+            raise line_error(
+                index, "contentId", f"{with_article(product.kind.value)} cannot be ordered"
+            )
         if product.currency is None:
             raise line_error(index, "contentId", "this product has no price")
         currencies.add(product.currency)
@@ -106,14 +114,12 @@ def order_total(lines: Sequence[NewLine]) -> Decimal:
 
 
 def check_reason(reason: str | None) -> str | None:
-    """A cancellation's reason: trimmed, at most 500 characters, no control characters (it is
-    kept with the order and sent to the provider); blank is no reason."""
+    """A cancellation's reason: trimmed, at most 500 characters, printable on one line as a
+    name is (it is kept with the order and sent to the provider); blank is no reason."""
     if reason is None:
         return None
     reason = reason.strip()
-    if len(reason) > MAX_REASON_LENGTH or any(
-        unicodedata.category(char).startswith("C") for char in reason
-    ):
+    if len(reason) > MAX_REASON_LENGTH or not is_printable(reason):
         raise input_error(
             f"reason must be at most {MAX_REASON_LENGTH} printable characters.", "reason"
         )

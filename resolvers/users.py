@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Awaitable, Sequence
 
 from auth.access import Requirement, any_of, require
 from auth.principal import Principal, PrincipalKind
 from contract.errors import BadUserInputError, ForbiddenError, NotFoundError
 from contract.scopes import Scope
+from contract.text import is_printable
 from datasources.db import Database
 from datasources.loaders import Loaders, UserPageKey
 from datasources.pagination import Page, check_first
@@ -57,11 +57,10 @@ MAX_NAME_LENGTH = 200
 
 
 def check_name(name: str) -> str:
-    """A display name: trimmed, 1 to 200 characters, no control characters."""
+    """A display name: trimmed, 1 to 200 characters, printable on one line (no control or
+    format characters, no line or paragraph separators; spaces are fine)."""
     name = name.strip()
-    if not 1 <= len(name) <= MAX_NAME_LENGTH or any(
-        unicodedata.category(char).startswith("C") for char in name
-    ):
+    if not 1 <= len(name) <= MAX_NAME_LENGTH or not is_printable(name):
         raise BadUserInputError(
             f"name must be 1 to {MAX_NAME_LENGTH} printable characters",
             extensions={"field": ["input", "name"]},

@@ -25,6 +25,8 @@ from demo.seed import SeedReport, seed_database
 from demo.serve import serving
 from gateway.cli.common import (
     EXIT_USAGE,
+    check_demo_port,
+    check_port,
     command_database,
     fail,
     package_version,
@@ -89,7 +91,7 @@ def _serve(host: str, port: int, workers: int) -> None:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(help="TCP port (0 to 65535).", callback=check_port)] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the gateway as configured by GATEWAY_* variables."""
@@ -185,7 +187,9 @@ def token(
 @app.command()
 def demo(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[
+        int, typer.Option(help="TCP port (1 to 65535).", callback=check_demo_port)
+    ] = 8000,
 ) -> None:
     """Migrate, seed on first start, print a ready token, and serve with GraphiQL."""
     settings = settings_or_exit()

@@ -57,6 +57,32 @@ def package_version() -> str:
         return "unknown"
 
 
+#: The highest TCP port; 0 asks the system for any free one.
+MAX_PORT = 65535
+
+
+def _port_in(port: int, lowest: int, why: str) -> int:
+    if not lowest <= port <= MAX_PORT:
+        raise fail(
+            f"port {port} {why}: pick one from {lowest} to {MAX_PORT} "
+            "(e.g. `make run PORT=8001` or --port 8001)",
+            code=EXIT_USAGE,
+        )
+    return port
+
+
+def check_port(port: int) -> int:
+    """``--port`` as it is parsed: outside 0..65535 is one line and exit 2, like a busy port,
+    not the traceback ``bind()`` would raise later."""
+    return _port_in(port, 0, "is not a TCP port")
+
+
+def check_demo_port(port: int) -> int:
+    """The demo's ``--port``: 1..65535, since it prints its address and gives the sample
+    provider a callback URL, which "any free port" (0) would leave unknown."""
+    return _port_in(port, 1, "is not a port the demo can announce")
+
+
 def require_free_port(host: str, port: int) -> None:
     """Exit 2 with one line when ``host:port`` cannot be listened on, before anything else is
     started or printed: uvicorn would otherwise fail after the banner, with a traceback-like
@@ -64,7 +90,8 @@ def require_free_port(host: str, port: int) -> None:
     probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     try:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        probe.bind((host, port))
+        # bind() refuses a port outside 0..65535 with OverflowError, not OSError.
+        probe.bind((host, check_port(port)))
     except OSError as error:
         reason = (
             "is already in use (pick another, e.g. `make run PORT=8001` or --port 8001)"

@@ -3,7 +3,9 @@ demo's services, shared secrets and data, and an image that is pinned, non-root 
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ def test_compose_runs_the_whole_demo_behind_a_proxy():
         "redis",
         "content",
         "recommendations",
+        "payments",
         "migrate",
         "gateway-1",
         "gateway-2",
@@ -65,6 +68,54 @@ def test_the_env_file_sets_only_settings_the_gateway_knows_and_they_validate(mon
         monkeypatch.setenv(name, value)
     settings = Settings()
     assert settings.redis_url == "redis://redis:6379/0"
+
+
+def payments_arguments() -> dict[str, str]:
+    """The sample provider's options as its container's shell runs them (``$$`` is compose's
+    escape for ``$``; the shell then expands the variable from the env file)."""
+    entrypoint = compose()["services"]["payments"]["entrypoint"]
+    assert entrypoint[:2] == ["sh", "-c"]
+    words = shlex.split(entrypoint[2].replace("$$", "$"))
+    assert words[:4] == ["exec", "python", "-m", "demo.payments"]
+    options = words[4:]
+    return dict(zip(options[::2], options[1::2], strict=True))
+
+
+def test_the_env_file_configures_the_payment_provider_and_its_webhook_secret(monkeypatch):
+    for name in [name for name in os.environ if name.startswith("GATEWAY_")]:
+        monkeypatch.delenv(name)
+    for name, value in env_file().items():
+        if name.startswith("GATEWAY_"):
+            monkeypatch.setenv(name, value)
+
+    settings = Settings()
+
+    assert settings.payments_url == f"http://payments:{payments_arguments()['--port']}"
+    assert settings.payments_webhook_secret is not None
+    assert len(settings.payments_webhook_secret.get_secret_value()) >= 16
+    assert settings.payments_api_key is not None
+
+
+def test_the_provider_signs_with_the_gateways_secret_and_needs_the_gateways_api_key():
+    arguments = payments_arguments()
+
+    assert compose()["services"]["payments"]["env_file"] == ["demo.env"]
+    assert arguments["--webhook-secret"] == "$GATEWAY_PAYMENTS_WEBHOOK_SECRET"
+    assert arguments["--api-key"] == "$GATEWAY_PAYMENTS_API_KEY"
+    assert arguments["--host"] == "0.0.0.0"
+
+
+def test_the_provider_delivers_webhooks_through_the_proxy_to_either_replica():
+    services = compose()["services"]
+    nginx = (DEPLOY / "nginx.conf").read_text()
+
+    assert payments_arguments()["--webhook-url"] == "http://proxy:8000/webhooks/payments"
+    assert "listen 8000;" in nginx
+    assert re.search(r"location / \{\s*proxy_pass http://manifold;", nginx)
+    assert "server gateway-1:8000" in nginx
+    assert "server gateway-2:8000" in nginx
+    for replica in ("gateway-1", "gateway-2"):
+        assert services[replica]["depends_on"]["payments"] == {"condition": "service_started"}
 
 
 def test_the_image_is_pinned_non_root_and_carries_no_tests_or_bench():

@@ -4,6 +4,8 @@ the gateway's endpoints, a grace period that covers the drain, a non-root read-o
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,8 +14,16 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from gateway.settings import Settings
+
+SECRET = "manifold-secrets"
+#: Placeholder-free values of the shape each Secret key needs; any other key gets a random token.
+SECRET_VALUES = {
+    "GATEWAY_DATABASE_URL": "postgresql+asyncpg://manifold:{token}@postgres:5432/manifold",
+    "GATEWAY_REDIS_URL": "redis://redis:6379/0",
+}
 
 KUBERNETES = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
 SCHEMA_VERSION = "1.32.0"
@@ -101,3 +111,89 @@ def test_the_configmap_names_only_settings_the_gateway_knows():
 
     known = {f"GATEWAY_{name.upper()}" for name in Settings.model_fields}
     assert set(config) <= known
+
+
+def secret_refs(container: dict[str, Any]) -> dict[str, bool]:
+    """Each variable a container reads from the Secret, and whether it is required."""
+    refs = {}
+    for variable in container.get("env", []):
+        ref = variable.get("valueFrom", {}).get("secretKeyRef")
+        if ref is not None:
+            assert ref["name"] == SECRET
+            assert ref["key"] == variable["name"]
+            refs[variable["name"]] = not ref.get("optional", False)
+    return refs
+
+
+def gateway_container(documents: list[dict[str, Any]], kind: str = "Deployment") -> dict[str, Any]:
+    containers: list[dict[str, Any]] = by_kind(documents, kind)["spec"]["template"]["spec"][
+        "containers"
+    ]
+    (container,) = containers
+    return container
+
+
+def prod_settings(monkeypatch, config: dict[str, str], secret_names: set[str]) -> Settings:
+    """Settings as a pod gets them: the ConfigMap, and a value for each of ``secret_names``."""
+    for name in [name for name in os.environ if name.startswith("GATEWAY_")]:
+        monkeypatch.delenv(name)
+    for name, value in config.items():
+        monkeypatch.setenv(name, value)
+    for name in secret_names:
+        token = secrets.token_urlsafe(32)
+        monkeypatch.setenv(name, SECRET_VALUES.get(name, "{token}").format(token=token))
+    return Settings()
+
+
+@pytest.mark.parametrize("overlay", ["base", "overlays/prod"])
+def test_prod_settings_in_the_manifests_pass_the_gateways_own_prod_checks(monkeypatch, overlay):
+    documents = rendered(overlay)
+    config = by_kind(documents, "ConfigMap")["data"]
+    required = {
+        name for name, needed in secret_refs(gateway_container(documents)).items() if needed
+    }
+
+    settings = prod_settings(monkeypatch, config, required)
+
+    assert settings.is_prod
+    assert settings.payments_url == config["GATEWAY_PAYMENTS_URL"]
+    assert config["GATEWAY_PAYMENTS_URL"].startswith("https://")
+
+
+def test_the_webhook_secret_and_the_payments_api_key_are_required_secret_references():
+    refs = secret_refs(gateway_container(rendered("overlays/prod")))
+
+    assert refs["GATEWAY_PAYMENTS_WEBHOOK_SECRET"] is True
+    assert refs["GATEWAY_PAYMENTS_API_KEY"] is True
+    assert refs["GATEWAY_PAYMENTS_WEBHOOK_PREVIOUS_SECRET"] is False  # only while rotating
+
+
+def test_without_the_webhook_secret_the_manifests_settings_are_refused(monkeypatch):
+    documents = rendered("overlays/prod")
+    config = by_kind(documents, "ConfigMap")["data"]
+    required = {
+        name for name, needed in secret_refs(gateway_container(documents)).items() if needed
+    }
+
+    with pytest.raises(ValidationError, match="GATEWAY_PAYMENTS_WEBHOOK_SECRET must be set"):
+        prod_settings(monkeypatch, config, required - {"GATEWAY_PAYMENTS_WEBHOOK_SECRET"})
+
+
+def test_the_migration_job_reads_the_same_secrets_as_the_gateway():
+    documents = rendered("overlays/prod")
+
+    assert secret_refs(gateway_container(documents, "Job")) == secret_refs(
+        gateway_container(documents)
+    )
+
+
+def test_no_secret_is_set_in_the_configmap():
+    config = by_kind(rendered("overlays/prod"), "ConfigMap")["data"]
+    secret_settings = {
+        f"GATEWAY_{name.upper()}"
+        for name, field in Settings.model_fields.items()
+        if "SecretStr" in str(field.annotation)
+    }
+
+    assert not set(config) & secret_settings
+    assert "GATEWAY_DATABASE_URL" not in config

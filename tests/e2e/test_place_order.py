@@ -202,6 +202,40 @@ async def test_a_provider_outage_leaves_the_order_pending_and_its_payment_not_st
     assert [tuple(row) for row in rows][-1] == ("PENDING", "NOT_STARTED")
 
 
+async def test_without_a_payment_provider_an_order_is_refused_and_nothing_is_written(
+    make_gateway, connection, customer, payments_service
+):
+    gateway = await make_gateway(payments_url=None)
+    token = gateway.token(customer.subject, *WRITE)
+    before = await written(connection)
+    content_calls = gateway.calls("content")
+
+    response = await place(gateway, token, [line(3)], key="no-provider-1")
+
+    assert response.codes == ["UPSTREAM_UNAVAILABLE"]
+    assert response.errors[0]["message"] == "the payments service is not configured"
+    assert response.data is None
+    # No order, line, payment, event or idempotency key: a retry finds its key unused.
+    assert await written(connection) == before
+    assert gateway.calls("content") == content_calls  # refused before pricing, too
+
+
+async def test_a_retry_once_the_provider_is_configured_places_the_order_under_the_same_key(
+    make_gateway, connection, customer, payments_service
+):
+    unconfigured = await make_gateway(payments_url=None)
+    configured = await make_gateway()
+    token = unconfigured.token(customer.subject, *WRITE)
+    await place(unconfigured, token, [line(3)], key="no-provider-2")
+
+    response = await place(configured, token, [line(3)], key="no-provider-2")
+
+    assert response.errors == []
+    assert response.data["placeOrder"]["payment"]["status"] == "PROCESSING"
+    (intent,) = payments_service.intents(response.data["placeOrder"]["order"]["number"])
+    assert intent["metadata"] == {"order_id": str(order_pk(response))}
+
+
 @pytest.mark.parametrize("orders_placed", [2, 12])
 async def test_the_payments_of_a_page_of_orders_cost_one_statement(
     gateway, connection, customer, orders_placed

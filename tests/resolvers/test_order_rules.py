@@ -15,6 +15,7 @@ from resolvers.order_rules import (
     check_lines,
     check_reason,
     priced_lines,
+    with_article,
 )
 from tests.resolvers.fakes import ALICE, content_record, partner, user
 
@@ -50,15 +51,27 @@ def test_lines_are_priced_from_the_products_never_from_the_client():
     [
         ({}, "no purchasable product"),
         ({1: product(1, published=False)}, "no purchasable product"),
-        ({1: content_record(1, "an-article")}, "a article cannot be ordered"),
+        ({1: content_record(1, "an-article")}, "lines\\[0\\].contentId: an article cannot"),
+        (
+            {1: content_record(1, "a-video", kind=ContentKind.VIDEO)},
+            "lines\\[0\\].contentId: a video cannot",
+        ),
     ],
-    ids=["unknown", "draft", "article"],
+    ids=["unknown", "draft", "article", "video"],
 )
 def test_a_line_that_is_not_a_published_product_names_itself(products, message):
     with pytest.raises(BadUserInputError, match=message) as refused:
         priced_lines([LineInput(1, 1)], products, None)
 
     assert field_of(refused.value) == ["input", "lines", 0, "contentId"]
+
+
+@pytest.mark.parametrize(
+    ("noun", "phrase"),
+    [("article", "an article"), ("video", "a video"), ("Item", "an Item"), ("", "a ")],
+)
+def test_a_noun_takes_an_before_a_vowel_and_a_otherwise(noun, phrase):
+    assert with_article(noun) == phrase
 
 
 def test_products_in_two_currencies_cannot_share_an_order():
@@ -120,6 +133,16 @@ def test_a_reason_with_control_characters_is_refused(reason):
         check_reason(reason)
 
     assert refused.value.extensions == {"field": ["input", "reason"]}
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029"], ids=["U+2028", "U+2029"])
+def test_a_reason_with_a_line_or_paragraph_separator_is_refused(separator):
+    with pytest.raises(BadUserInputError, match="printable"):
+        check_reason(f"too{separator}slow")
+
+
+def test_a_reason_may_hold_any_kind_of_space():
+    assert check_reason("too\u00a0slow\u3000really") == "too\u00a0slow\u3000really"
 
 
 def test_one_key_from_the_header_or_the_input_or_both_when_equal():

@@ -11,7 +11,7 @@ from datasources.loaders import UserPageKey
 from datasources.orders import order_cursor
 from datasources.pagination import encode_cursor
 from datasources.users import USER_CURSOR
-from resolvers.users import current_user, get_customer, get_users, list_users
+from resolvers.users import check_name, current_user, get_customer, get_users, list_users
 from tests.resolvers.fakes import (
     ALICE,
     ALICE_FIRST_ORDER,
@@ -166,3 +166,44 @@ async def test_list_users_refuses_first_outside_1_to_100(fake: FakeLoaders, firs
 async def test_an_orders_customer_is_loaded_by_id_without_a_scope_check(fake: FakeLoaders) -> None:
     assert await get_customer(loaders=fake.loaders, user_id=BOB.id) == BOB
     assert fake.user_by_id.asked == [BOB.id]
+
+
+# --- check_name (updateProfile's name) ---------------------------------------------------------
+
+
+def test_a_name_is_trimmed():
+    assert check_name("  Ada Lovelace  ") == "Ada Lovelace"
+
+
+def test_a_name_may_hold_any_kind_of_space_between_words():
+    name = "Ada\u00a0Lovelace\u3000\u2003Byron"  # no-break, ideographic and em spaces (Zs)
+
+    assert check_name(name) == name
+
+
+@pytest.mark.parametrize("control", ["\x00", "\n", "\x1b", "\x85"], ids=repr)
+def test_a_name_with_a_control_character_is_refused(control: str) -> None:
+    with pytest.raises(BadUserInputError, match="printable characters"):
+        check_name(f"Ada{control}Lovelace")
+
+
+def test_a_name_with_a_format_character_is_refused() -> None:
+    with pytest.raises(BadUserInputError, match="printable characters"):
+        check_name("Ada\u202eLovelace")  # right-to-left override (Cf)
+
+
+def test_a_name_with_a_line_separator_is_refused() -> None:
+    with pytest.raises(BadUserInputError, match="printable characters"):
+        check_name("Ada\u2028Lovelace")
+
+
+def test_a_name_with_a_paragraph_separator_is_refused() -> None:
+    with pytest.raises(BadUserInputError, match="printable characters"):
+        check_name("Ada\u2029Lovelace")
+
+
+def test_a_refused_name_names_the_input_field() -> None:
+    with pytest.raises(BadUserInputError) as refused:
+        check_name("Ada\u2028Lovelace")
+
+    assert refused.value.extensions == {"field": ["input", "name"]}
