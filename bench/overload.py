@@ -12,7 +12,7 @@ peak, with a bounded p99.
 
 wrk is not used here: its scripts keep state per thread, so a ``Retry-After`` told to one
 connection paused whichever connection asked next (usually one just served), and at 8x the
-run measured the script (goodput 60-70 % of peak) rather than the gateway.
+run measured the script (goodput 62-71 % of peak) rather than the gateway.
 """
 
 from __future__ import annotations
