@@ -47,6 +47,7 @@ _FROM_STORED: dict[StoredOrderStatus, OrderStatus] = {
     StoredOrderStatus.CANCELLED: OrderStatus.CANCELLED,
 }
 _TO_STORED = {public: stored for stored, public in _FROM_STORED.items()}
+_new = object.__new__
 
 
 def stored_status(status: OrderStatus | None) -> StoredOrderStatus | None:
@@ -72,7 +73,12 @@ class OrderLine:
 
     @classmethod
     def from_record(cls, record: OrderLineRecord) -> OrderLine:
-        return cls(record=record, quantity=record.quantity)
+        # Without the dataclass __init__: a page of orders makes a line object per row, and
+        # Strawberry's generated __init__ costs twice these two assignments.
+        line = _new(cls)
+        line.record = record
+        line.quantity = record.quantity
+        return line
 
     @strawberry.field(
         description="The product bought, from the content service; null (with an UPSTREAM_* "
@@ -103,13 +109,14 @@ class Order(relay.Node):
 
     @classmethod
     def from_record(cls, record: OrderRecord) -> Order:
-        return cls(
-            pk=record.id,
-            number=record.number,
-            status=_FROM_STORED[record.status],
-            placed_at=record.placed_at,
-            record=record,
-        )
+        # As OrderLine.from_record; the private fields' defaults are class attributes.
+        order = _new(cls)
+        order.pk = record.id
+        order.number = record.number
+        order.status = _FROM_STORED[record.status]
+        order.placed_at = record.placed_at
+        order.record = record
+        return order
 
     @classmethod
     def as_answered(cls, record: OrderRecord, payment: PaymentRecord | None) -> Order:
