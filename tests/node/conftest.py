@@ -28,10 +28,10 @@ from datasources.db import create_engine
 from datasources.migrate import upgrade_database
 from datasources.tables import users
 from demo.seed import FIRST_USER_SUBJECT, seed_database
+from tests.conftest import Upstreams
 from tests.idp import LocalIdentityProvider
 from tests.processes import RunningProcess, clean_environment, running_gateway
 from tests.services import delete_keys, require_or_skip, scratch_database
-from tests.upstreams import UpstreamService
 
 HARNESS = Path(__file__).resolve().parent
 SCRIPTS = HARNESS / "scripts"
@@ -116,9 +116,9 @@ def gateway_environment(
     redis_url: str,
     process_redis_prefix: str,
     identity_provider: LocalIdentityProvider,
-    upstream_services: tuple[UpstreamService, UpstreamService],
+    upstream_services: Upstreams,
 ) -> dict[str, str]:
-    content, recommendations = upstream_services
+    content, recommendations, _payments = upstream_services
     return clean_environment(
         GATEWAY_ENV="dev",
         GATEWAY_DATA_DIR=str(tmp_path_factory.mktemp("gateway-process")),

@@ -3,6 +3,8 @@
 // gateway was given one) in the Headers tab, sends the headers with the schema request too, and
 // asks for the schema again whenever the headers change, so the Docs and the editor's checks
 // show what that caller may see. It never writes the query, variables or headers into the URL.
+// A subscription runs over a WebSocket to the same endpoint (graphql-transport-ws, with the
+// vendored graphql-ws client), with the Headers tab's credential in its connection_init.
 (function () {
   "use strict";
 
@@ -22,11 +24,84 @@
     }
   }
 
+  function socketUrl() {
+    var url = new URL(config.endpoint, window.location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    return url.href;
+  }
+
+  function isSubscription(params, options) {
+    var document = options && options.documentAST;
+    if (!document || !document.definitions) {
+      return false;
+    }
+    var operations = document.definitions.filter(function (definition) {
+      return definition.kind === "OperationDefinition";
+    });
+    var chosen = params.operationName
+      ? operations.filter(function (operation) {
+          return operation.name && operation.name.value === params.operationName;
+        })[0]
+      : operations.length === 1
+        ? operations[0]
+        : undefined;
+    return Boolean(chosen) && chosen.operation === "subscription";
+  }
+
+  function socketError(error) {
+    // A closed socket arrives as a CloseEvent: its code says why (docs/subscriptions.md).
+    if (error && typeof error.code === "number") {
+      return new Error("The connection closed with " + error.code + (error.reason ? ": " + error.reason : ""));
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+
+  // One WebSocket client per set of headers: the credential goes in connection_init, so other
+  // headers mean another connection. Opened at the first subscription, closed when unused.
+  var socket = { key: null, client: null };
+
+  function socketClient(headers) {
+    var key = JSON.stringify(headers);
+    if (socket.key !== key) {
+      if (socket.client) {
+        socket.client.dispose();
+      }
+      socket = {
+        key: key,
+        client: graphqlWs.createClient({ url: socketUrl(), connectionParams: headers, lazy: true, retryAttempts: 0 }),
+      };
+    }
+    return socket.client;
+  }
+
+  function subscribe(params, headers) {
+    // GraphiQL takes an observable: it shows each result as it comes, and unsubscribes on stop.
+    return {
+      subscribe: function (observer) {
+        var dispose = socketClient(headers).subscribe(params, {
+          next: function (result) {
+            observer.next(result);
+          },
+          error: function (error) {
+            observer.error(socketError(error));
+          },
+          complete: function () {
+            observer.complete();
+          },
+        });
+        return { unsubscribe: dispose };
+      },
+    };
+  }
+
   function makeFetcher() {
     return function fetcher(params, options) {
       // GraphiQL passes the editor's headers with each operation; its first schema request can
       // come before the editor exists, so the headers known here stand in for them.
       var headers = options && options.headers ? options.headers : currentHeaders;
+      if (isSubscription(params, options)) {
+        return subscribe(params, headers);
+      }
       return fetch(config.endpoint, {
         method: "POST",
         credentials: "omit",
