@@ -39,20 +39,23 @@ export async function activeSubscriptions(baseUrl) {
 /**
  * Until the gateway reports `count` active subscriptions on its /metrics (no event is replayed to
  * a subscription that starts after it was published, so the change must come after this), then a
- * moment more for the subscription's source stream to be opened behind that count.
+ * moment more for the subscription's source stream to be opened behind that count. With
+ * `atMost`: until it reports `count` or fewer (the subscriptions have ended).
  */
-export async function waitForSubscriptions(baseUrl, count, { timeoutMs = 10_000 } = {}) {
+export async function waitForSubscriptions(baseUrl, count, { timeoutMs = 10_000, atMost = false } = {}) {
   const deadline = Date.now() + timeoutMs;
   let seen = -1;
   while (Date.now() < deadline) {
     seen = await activeSubscriptions(baseUrl);
-    if (seen >= count) {
-      await sleep(250);
+    if (atMost ? seen <= count : seen >= count) {
+      if (!atMost) {
+        await sleep(250);
+      }
       return seen;
     }
     await sleep(50);
   }
-  throw new Error(`the gateway reported ${seen} active subscriptions, not ${count}, within ${timeoutMs} ms`);
+  throw new Error(`the gateway reported ${seen} active subscriptions, not ${atMost ? "at most " : ""}${count}, within ${timeoutMs} ms`);
 }
 
 /** The first value `promise` gives, or `onTimeout` after `ms`. */
