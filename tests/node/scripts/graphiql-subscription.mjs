@@ -63,7 +63,12 @@ run(async () => {
 
     const before = await activeSubscriptions(base);
     await page.locator(".graphiql-execute-button").click();
-    await waitForSubscriptions(base, before + 1);
+    const started = await waitForSubscriptions(base, before + 1).then(() => true, (error) => String(error));
+    if (started !== true) {
+      const shown = await editorValue(page, ".result-window .CodeMirror");
+      checks.check("Run started the subscription on the gateway", false, { started, shown, sockets, consoleErrors });
+      return checks.report();
+    }
     const cancelled = await cancelOrder(base + "/graphql", token, orderId);
     checks.check("the mutation cancelled the order", cancelled.body?.data?.cancelOrder?.order?.status === "CANCELLED", cancelled);
 
