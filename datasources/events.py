@@ -106,6 +106,11 @@ class EventBroker(Protocol):
 
     def subscribe(self, *, after: str | None = None) -> AsyncIterator[Delivered]: ...
 
+    async def last_position(self) -> str:
+        """The newest event's position (``"0"`` when there is none): subscribing after it
+        yields exactly the events published from now on."""
+        ...
+
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -142,7 +147,7 @@ class MemoryEvents:
         return [item for item in self._events if _sequence(item.position) > since][:count]
 
     async def subscribe(self, *, after: str | None = None) -> AsyncIterator[Delivered]:
-        position = after if after is not None else f"{self._next - 1}-0"
+        position = after if after is not None else await self.last_position()
         while True:
             async with self._changed:  # read under the lock, so no publish slips in unseen
                 batch = await self.read(after=position)
@@ -152,6 +157,9 @@ class MemoryEvents:
             for item in batch:
                 position = item.position
                 yield item
+
+    async def last_position(self) -> str:
+        return f"{self._next - 1}-0"
 
     async def ping(self) -> None:
         return None
@@ -221,7 +229,7 @@ class RedisEvents:
         return _delivered(answer)
 
     async def subscribe(self, *, after: str | None = None) -> AsyncIterator[Delivered]:
-        position = after if after is not None else await self._last_position()
+        position = after if after is not None else await self.last_position()
         while True:
             answer = await self._reader.xread(
                 {self._stream: position}, count=100, block=int(BLOCK_SECONDS * 1000)
@@ -230,7 +238,7 @@ class RedisEvents:
                 position = item.position
                 yield item
 
-    async def _last_position(self) -> str:
+    async def last_position(self) -> str:
         newest = await self._client.xrevrange(self._stream, count=1)
         entry_id = newest[0][0] if newest else None
         return START if entry_id is None else _text(entry_id)

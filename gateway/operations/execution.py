@@ -31,10 +31,13 @@ async def execute_operation(
     variables: dict[str, Any] | None,
     context: Context,
     operation_extensions: dict[str, Any] | None = None,
+    root_value: Any = None,
 ) -> ExecutionResult:
+    """Execute ``document``; a subscription's event executes with the event as ``root_value``."""
     result = execute(
         schema._schema,
         document,
+        root_value=root_value,
         context_value=context,
         variable_values=variables,
         operation_name=operation_name,
