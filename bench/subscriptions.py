@@ -169,23 +169,48 @@ def _global_id(order_id: int) -> str:
     return base64.b64encode(f"Order:{order_id}".encode()).decode()
 
 
-async def cancel_all(client: httpx.AsyncClient, token: str, order_ids: Sequence[int]) -> None:
-    """Every order cancelled by concurrent mutations; fails unless each one was."""
+#: Tries per mutation: one shed (503) or timed out (UPSTREAM_TIMEOUT) while the process is busy
+#: delivering is sent again with its idempotency key, as a client would, so it runs once.
+CANCEL_TRIES = 5
+
+
+async def cancel_all(client: httpx.AsyncClient, token: str, order_ids: Sequence[int]) -> int:
+    """Every order cancelled by concurrent mutations; fails unless each one was. Returns how many
+    tries had to be repeated."""
     gate = asyncio.Semaphore(CANCEL_CONCURRENCY)
+    retries = 0
 
     async def cancel(order_id: int) -> None:
-        async with gate:
-            response = await client.post(
-                "/graphql",
-                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                json={"query": CANCEL, "variables": {"input": {"orderId": _global_id(order_id)}}},
-            )
-        body = response.json()
-        status = ((body.get("data") or {}).get("cancelOrder") or {}).get("order", {}).get("status")
-        if status != "CANCELLED":
-            raise RuntimeError(f"cancelOrder({order_id}) answered {response.status_code}: {body}")
+        nonlocal retries
+        variables = {
+            "input": {"orderId": _global_id(order_id), "idempotencyKey": f"bench-{order_id}"}
+        }
+        for attempt in range(CANCEL_TRIES):
+            async with gate:
+                response = await client.post(
+                    "/graphql",
+                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                    json={"query": CANCEL, "variables": variables},
+                )
+            body = response.json()
+            payload = (body.get("data") or {}).get("cancelOrder") or {}
+            if (payload.get("order") or {}).get("status") == "CANCELLED":
+                return
+            codes = {
+                (error.get("extensions") or {}).get("code") for error in body.get("errors", [])
+            }
+            if attempt + 1 == CANCEL_TRIES or not codes & {
+                "UPSTREAM_TIMEOUT",
+                "UPSTREAM_UNAVAILABLE",
+            }:
+                raise RuntimeError(
+                    f"cancelOrder({order_id}) answered {response.status_code}: {body}"
+                )
+            retries += 1
+            await asyncio.sleep(0.5)
 
     await asyncio.gather(*(cancel(order_id) for order_id in order_ids))
+    return retries
 
 
 class Subscribers:
@@ -289,13 +314,14 @@ async def run(options: SubscriptionOptions) -> SubscriptionReport:
                 cpu_before = cpu_seconds(server.pid)
                 collecting = asyncio.ensure_future(subscribers.ask(f"collect {options.updates}"))
                 try:
-                    await cancel_all(client, token, order_ids)
+                    retried = await cancel_all(client, token, order_ids)
                 except BaseException:
                     collecting.cancel()
                     raise
                 burst = time.perf_counter() - started
                 delivery = await collecting
                 delivery["seconds"] = time.perf_counter() - started
+                delivery["mutations_retried"] = retried
                 cpu_after = cpu_seconds(server.pid)
                 if cpu_before is not None and cpu_after is not None:
                     delivery["gateway_cpu_seconds"] = round(cpu_after - cpu_before, 3)
@@ -332,8 +358,9 @@ def render(report: SubscriptionReport) -> str:
         [
             f"Subscriptions: {report.subscribers:,} WebSocket subscribers on one gateway process"
             f" ({report.broker} broker), a burst of {report.updates} order updates",
-            f"  connected in {report.connect_seconds:.2f}s; burst of mutations sent in"
-            f" {report.burst_seconds:.2f}s",
+            f"  connected in {report.connect_seconds:.2f}s; burst of mutations answered in"
+            f" {report.burst_seconds:.2f}s ({delivery['mutations_retried']} retried after a 503"
+            " or a timeout, with their idempotency keys)",
             f"  events delivered / expected: {delivery['delivered']:,} /"
             f" {delivery['expected']:,}; every event, in order per order: {verdict}"
             f" (out of order {delivery['out_of_order']}, duplicates {delivery['duplicates']},"
