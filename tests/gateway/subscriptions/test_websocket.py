@@ -11,10 +11,11 @@ import time
 
 import orjson
 import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
 from websockets.exceptions import InvalidStatus
 
 from datasources.tables import OrderStatus
-from tests.factories import make_order, make_user
+from tests.factories import MadeOrder, MadeUser, make_order, make_user
 from tests.gateway.subscriptions.clients import (
     ORDER_UPDATED,
     Closed,
@@ -29,7 +30,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def customer_with_order(connection):
+async def customer_with_order(connection: AsyncConnection) -> tuple[MadeUser, MadeOrder]:
     user = await make_user(connection)
     order = await make_order(connection, user, status=OrderStatus.PENDING)
     return user, order
