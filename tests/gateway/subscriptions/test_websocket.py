@@ -462,3 +462,17 @@ async def test_metrics_count_connections_subscriptions_and_deliveries(serve, con
     assert "manifold_subscription_events_dropped_total 0.0" in text
     assert "manifold_subscription_lagging 0.0" in text
     await asyncio.sleep(0)
+
+
+async def test_a_malformed_order_id_is_bad_user_input(serve):
+    served = await serve()
+    async with connecting(served.ws_url) as websocket:
+        client = RawClient(websocket)
+        await client.init(bearer(served.gateway.token("u", "orders:read")))
+        await client.subscribe(variables={"id": "bm90LWFuLW9yZGVy"})
+        refused = await client.receive()
+        done = await client.receive()
+    assert not isinstance(refused, Closed)
+    assert refused["payload"]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert done == {"id": "1", "type": "complete"}
+    assert served.service.fanout.subscribers == 0
