@@ -18,7 +18,6 @@ Nothing here knows GraphQL or a transport: a feed is an async iterator of ``Orde
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -145,6 +144,7 @@ class EventFanout:
         self.stats = FanoutStats()
         self._feeds: set[Feed] = set()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._warn = ThrottledWarning(logger)
 
     @property
@@ -169,11 +169,14 @@ class EventFanout:
     async def close(self) -> None:
         for feed in list(self._feeds):
             feed.fail(FeedStopped("shutting down"))
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            # A blocking read may not end at once on cancellation (redis-py can swallow it
+            # mid-read); the loop stops at its next round, within BLOCK_SECONDS, or when the
+            # broker's connection closes right after this.
+            await asyncio.wait([task], timeout=1.0)
 
     def stop_feeds(self) -> None:
         """End every feed after what it has queued (a draining process): subscribers get
@@ -199,18 +202,19 @@ class EventFanout:
 
     async def _run(self, position: str | None) -> None:
         failing_since: float | None = None
-        while True:
+        while not self._stopping:
             try:
                 if position is None:
                     position = await self.broker.last_position()
-                async for item in self.broker.subscribe(after=position):
-                    failing_since = None
+                for item in await self.broker.wait(after=position):
                     position = item.position
                     self.dispatch(item.event)
-                return  # a broker's stream ends only when the broker closes
+                failing_since = None
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                if self._stopping:
+                    return
                 self.stats.broker_failures += 1
                 now = time.monotonic()
                 failing_since = failing_since or now

@@ -8,7 +8,7 @@ read as it is now, through the loaders, with the same ownership rule as ``Query.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from enum import Enum
 
@@ -16,6 +16,7 @@ import strawberry
 from strawberry import relay
 
 from contract.errors import UpstreamError
+from datasources.event_fanout import Feed
 from datasources.events import OrderEvent as OrderEventRecord
 from datasources.order_states import OrderEventType as StoredEventType
 from resolvers import order_events as event_resolvers
@@ -91,7 +92,10 @@ class OrdersSubscription:
     )
     async def order_updated(
         self, info: strawberry.Info[Context], id: relay.GlobalID | None = None
-    ) -> AsyncGenerator[OrderEvent, None]:
+    ) -> AsyncIterator[OrderEvent]:
+        # Everything that can refuse runs here, at subscribe (a bad id is BAD_USER_INPUT, as
+        # an answer, not a broken stream), and the feed is registered now: events from this
+        # moment on are kept for the subscriber.
         context = info.context
         order_id = None if id is None else parse_node_id(node_id_of(id, "Order"))
         watch = await event_resolvers.watch_orders(
@@ -99,9 +103,20 @@ class OrdersSubscription:
         )
         if context.events is None:
             raise UpstreamError("subscriptions are not served by this process")
-        feed = context.events.follow(watch.sees)
-        try:
-            async for record in feed:
-                yield OrderEvent.from_record(record)
-        finally:
-            feed.close()
+        return FeedEvents(context.events.follow(watch.sees))
+
+
+class FeedEvents:
+    """A feed's events as GraphQL ``OrderEvent``s; closing it (even unread) frees the feed."""
+
+    def __init__(self, feed: Feed) -> None:
+        self._feed = feed
+
+    def __aiter__(self) -> FeedEvents:
+        return self
+
+    async def __anext__(self) -> OrderEvent:
+        return OrderEvent.from_record(await anext(self._feed))
+
+    async def aclose(self) -> None:
+        self._feed.close()

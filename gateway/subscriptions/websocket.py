@@ -52,6 +52,8 @@ from schema.masking import MASKED_MESSAGE
 logger = logging.getLogger("manifold.subscriptions")
 
 TRANSPORT = "websocket"
+#: How long closing a connection waits for its tasks to unwind after cancelling them.
+CANCEL_WAIT_SECONDS = 2.0
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -133,9 +135,13 @@ class Connection:
         try:
             await self._closed.wait()
         finally:
-            for task in [*self._tasks, *self.operations.values()]:
+            tasks = [*self._tasks, *self.operations.values()]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*self._tasks, *self.operations.values(), return_exceptions=True)
+            if tasks:
+                # Bounded: a task cancelled in the middle of a database call may take a moment
+                # to unwind, and the socket's close must not wait on it.
+                await asyncio.wait(tasks, timeout=CANCEL_WAIT_SECONDS)
             code, reason = self._closing or (CloseCode.NORMAL, "")
             if self.websocket.application_state is WebSocketState.CONNECTED:
                 with contextlib.suppress(Exception):
