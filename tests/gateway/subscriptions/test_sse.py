@@ -151,3 +151,18 @@ async def test_a_draining_replica_ends_the_stream_after_its_events_without_compl
             served.service.shutdown.reset()
     assert [kind for kind, _ in received] == ["next"]
     assert received[0][1]["data"]["orderUpdated"]["status"] == "PAID"
+
+
+async def test_a_stream_over_the_callers_maximum_is_refused_with_429(serve):
+    served = await serve(subscription_max_per_principal=1)
+    token = served.gateway.token("u", "orders:read")
+    headers = {**STREAM, "Authorization": f"Bearer {token}"}
+    async with (
+        httpx.AsyncClient(base_url=served.http_url, timeout=10) as client,
+        client.stream("POST", "/graphql", json={"query": ORDER_UPDATED}, headers=headers) as first,
+    ):
+        assert first.status_code == 200
+        await served.until_subscriptions(1)
+        second = await client.post("/graphql", json={"query": ORDER_UPDATED}, headers=headers)
+    assert second.status_code == 429
+    assert second.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
