@@ -145,6 +145,7 @@ class EventFanout:
         self._feeds: set[Feed] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._draining = False
         self._warn = ThrottledWarning(logger)
 
     @property
@@ -181,13 +182,17 @@ class EventFanout:
     def stop_feeds(self) -> None:
         """End every feed after what it has queued (a draining process): subscribers get
         their in-flight events, then the end of their stream."""
+        self._draining = True
         for feed in list(self._feeds):
             feed.fail(FeedStopped("draining"))
 
     def follow(self, accepts: EventFilter) -> Feed:
-        """A feed of the events ``accepts`` lets through, from now on."""
+        """A feed of the events ``accepts`` lets through, from now on (an ended one once the
+        process drains: a subscription racing the drain must not hold it open)."""
         feed = Feed(self, accepts, self.queue_size)
         self._feeds.add(feed)
+        if self._draining:
+            feed.fail(FeedStopped("draining"))
         return feed
 
     def forget(self, feed: Feed) -> None:

@@ -20,7 +20,7 @@ from schema import ManifoldSchema
 from schema.context import Context
 
 #: Strawberry's faster check (primitives first), typed as graphql-core's parameter wants it.
-_is_awaitable: Callable[[Any], TypeGuard[Awaitable[Any]]] = optimized_is_awaitable  # type: ignore[assignment]
+is_awaitable: Callable[[Any], TypeGuard[Awaitable[Any]]] = optimized_is_awaitable  # type: ignore[assignment]
 
 
 async def execute_operation(
@@ -42,7 +42,7 @@ async def execute_operation(
         variable_values=variables,
         operation_name=operation_name,
         executor_class=schema.execution_context_class,
-        is_awaitable=_is_awaitable,
+        is_awaitable=is_awaitable,
         hide_suggestions=not schema.suggestions,
         operation_extensions=operation_extensions,
     )

@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError
+from graphql import ExecutionResult
 from graphql.execution import create_source_event_stream
 
 from datasources.resilience import Deadline
-from gateway.operations.execution import _is_awaitable, execute_operation
+from gateway.operations.execution import execute_operation, is_awaitable
 from gateway.operations.pipeline import OperationPipeline, Outcome, Prepared
 from gateway.operations.refusal import Refused
 
@@ -47,13 +47,13 @@ async def open_subscription(
         context,
         operation.variables,
         operation.operation_name,
-        is_awaitable=_is_awaitable,
+        is_awaitable=is_awaitable,
         hide_suggestions=not schema.suggestions,
     )
     if isinstance(executor, list):
         raise Refused(400, executor)
     stream: Any = create_source_event_stream(executor)
-    if _is_awaitable(stream):
+    if is_awaitable(stream):
         stream = await stream
     if isinstance(stream, ExecutionResult):
         return pipeline.answer(stream, context.request_id, context.response, prepared.charge)
@@ -86,8 +86,3 @@ async def _responses(
         close = getattr(iterator, "aclose", None)
         if close is not None:
             await close()
-
-
-def error_outcome(errors: list[GraphQLError], request_id: str | None = None) -> dict[str, Any]:
-    """A refusal's payload, as a stream transport sends it (``error`` / an SSE ``next``)."""
-    return Refused(400, errors).payload(request_id)

@@ -114,3 +114,11 @@ async def test_a_long_broker_outage_interrupts_the_feeds():
         assert fanout.stats.broker_failures >= 1
     finally:
         await fanout.close()
+
+
+async def test_a_feed_made_after_the_drain_ends_at_once():
+    fanout = EventFanout(MemoryEvents())
+    fanout.stop_feeds()
+    feed = fanout.follow(lambda _: True)
+    assert [item async for item in feed] == []
+    assert fanout.subscribers == 0

@@ -122,3 +122,47 @@ async def test_a_token_expiring_mid_stream_ends_it_with_an_error(serve):
         received = [item async for item in events(response)]
     assert [kind for kind, _ in received] == ["next", "complete"]
     assert received[0][1]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_draining_replica_ends_the_stream_after_its_events_without_complete(
+    serve, connection
+):
+    user = await make_user(connection)
+    order = await make_order(connection, user, status=OrderStatus.PENDING)
+    served = await serve()
+    token = served.gateway.token(user.subject, "orders:read")
+    async with (
+        httpx.AsyncClient(base_url=served.http_url, timeout=10) as client,
+        client.stream(
+            "POST",
+            "/graphql",
+            json={"query": ORDER_UPDATED},
+            headers={**STREAM, "Authorization": f"Bearer {token}"},
+        ) as response,
+    ):
+        stream = events(response)
+        await served.until_subscriptions(1)
+        served.service.fanout.dispatch(order_event(order.id, user.id))
+        served.service.shutdown.draining = True  # as SIGTERM sets it, for this app only
+        try:
+            await served.service.drain_all()
+            received = [item async for item in stream]
+        finally:
+            served.service.shutdown.reset()
+    assert [kind for kind, _ in received] == ["next"]
+    assert received[0][1]["data"]["orderUpdated"]["status"] == "PAID"
+
+
+async def test_a_stream_over_the_callers_maximum_is_refused_with_429(serve):
+    served = await serve(subscription_max_per_principal=1)
+    token = served.gateway.token("u", "orders:read")
+    headers = {**STREAM, "Authorization": f"Bearer {token}"}
+    async with (
+        httpx.AsyncClient(base_url=served.http_url, timeout=10) as client,
+        client.stream("POST", "/graphql", json={"query": ORDER_UPDATED}, headers=headers) as first,
+    ):
+        assert first.status_code == 200
+        await served.until_subscriptions(1)
+        second = await client.post("/graphql", json={"query": ORDER_UPDATED}, headers=headers)
+    assert second.status_code == 429
+    assert second.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
