@@ -30,22 +30,49 @@
     return url.href;
   }
 
-  function isSubscription(params, options) {
-    var document = options && options.documentAST;
-    if (!document || !document.definitions) {
-      return false;
-    }
-    var operations = document.definitions.filter(function (definition) {
-      return definition.kind === "OperationDefinition";
+  // The operations a document defines, as [kind, name] pairs, read from its text: GraphiQL's
+  // own parsed document can lag behind the editor (a Run right after an edit), so it is not
+  // asked. Comments, strings and everything inside braces are skipped.
+  function operations(text) {
+    var found = [];
+    var depth = 0;
+    var parentheses = 0; // variable definitions: their default values may hold braces
+    var words = [];
+    var tokens = text.match(/"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*|[{}()]|[A-Za-z_][A-Za-z0-9_]*/g) || [];
+    tokens.forEach(function (token) {
+      if (token === "(" || token === ")") {
+        parentheses = Math.max(0, parentheses + (token === "(" ? 1 : -1));
+      } else if (parentheses > 0 && depth === 0) {
+        return;
+      } else if (token === "{") {
+        if (depth === 0) {
+          var kind = words[0] === "query" || words[0] === "mutation" || words[0] === "subscription" ? words[0] : null;
+          if (kind || words.length === 0) {
+            found.push([kind || "query", kind && words[1] ? words[1] : null]);
+          }
+        }
+        depth += 1;
+        words = [];
+      } else if (token === "}") {
+        depth = Math.max(0, depth - 1);
+        words = [];
+      } else if (depth === 0 && token[0] !== "#" && token[0] !== '"') {
+        words.push(token);
+      }
     });
+    return found;
+  }
+
+  function isSubscription(params) {
+    var defined = operations(params.query || "");
     var chosen = params.operationName
-      ? operations.filter(function (operation) {
-          return operation.name && operation.name.value === params.operationName;
+      ? defined.filter(function (operation) {
+          return operation[1] === params.operationName;
         })[0]
-      : operations.length === 1
-        ? operations[0]
+      : defined.length === 1
+        ? defined[0]
         : undefined;
-    return Boolean(chosen) && chosen.operation === "subscription";
+    return Boolean(chosen) && chosen[0] === "subscription";
   }
 
   function socketError(error) {
@@ -99,7 +126,7 @@
       // GraphiQL passes the editor's headers with each operation; its first schema request can
       // come before the editor exists, so the headers known here stand in for them.
       var headers = options && options.headers ? options.headers : currentHeaders;
-      if (isSubscription(params, options)) {
+      if (isSubscription(params)) {
         return subscribe(params, headers);
       }
       return fetch(config.endpoint, {
