@@ -20,6 +20,7 @@ by the same Lua script as the entry, which is what makes publishing idempotent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -106,6 +107,17 @@ class EventBroker(Protocol):
 
     def subscribe(self, *, after: str | None = None) -> AsyncIterator[Delivered]: ...
 
+    async def wait(self, *, after: str, count: int = 100) -> list[Delivered]:
+        """Events after ``after``, waiting up to ``BLOCK_SECONDS`` for one (an empty list
+        then): one round of ``subscribe``, for a reader that must be able to stop between
+        rounds (``datasources.event_fanout``)."""
+        ...
+
+    async def last_position(self) -> str:
+        """The newest event's position (``"0"`` when there is none): subscribing after it
+        yields exactly the events published from now on."""
+        ...
+
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -142,7 +154,7 @@ class MemoryEvents:
         return [item for item in self._events if _sequence(item.position) > since][:count]
 
     async def subscribe(self, *, after: str | None = None) -> AsyncIterator[Delivered]:
-        position = after if after is not None else f"{self._next - 1}-0"
+        position = after if after is not None else await self.last_position()
         while True:
             async with self._changed:  # read under the lock, so no publish slips in unseen
                 batch = await self.read(after=position)
@@ -152,6 +164,19 @@ class MemoryEvents:
             for item in batch:
                 position = item.position
                 yield item
+
+    async def wait(self, *, after: str, count: int = 100) -> list[Delivered]:
+        async with self._changed:
+            batch = await self.read(after=after, count=count)
+            if not batch:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(BLOCK_SECONDS):
+                        await self._changed.wait()
+                batch = await self.read(after=after, count=count)
+        return batch
+
+    async def last_position(self) -> str:
+        return f"{self._next - 1}-0"
 
     async def ping(self) -> None:
         return None
@@ -221,16 +246,19 @@ class RedisEvents:
         return _delivered(answer)
 
     async def subscribe(self, *, after: str | None = None) -> AsyncIterator[Delivered]:
-        position = after if after is not None else await self._last_position()
+        position = after if after is not None else await self.last_position()
         while True:
-            answer = await self._reader.xread(
-                {self._stream: position}, count=100, block=int(BLOCK_SECONDS * 1000)
-            )
-            for item in _delivered(answer):
+            for item in await self.wait(after=position):
                 position = item.position
                 yield item
 
-    async def _last_position(self) -> str:
+    async def wait(self, *, after: str, count: int = 100) -> list[Delivered]:
+        answer = await self._reader.xread(
+            {self._stream: after}, count=count, block=int(BLOCK_SECONDS * 1000)
+        )
+        return _delivered(answer)
+
+    async def last_position(self) -> str:
         newest = await self._client.xrevrange(self._stream, count=1)
         entry_id = newest[0][0] if newest else None
         return START if entry_id is None else _text(entry_id)

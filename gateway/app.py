@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from datasources.db import Database
@@ -19,6 +19,7 @@ from gateway.demand.concurrency import AdaptiveLimit, ConcurrencyLimiter
 from gateway.http import health
 from gateway.http.admission import AdmissionMiddleware
 from gateway.http.graphiql import ASSETS_PATH
+from gateway.http.media_types import asks_event_stream
 from gateway.http.request_id import RequestIdMiddleware
 from gateway.http.view import GraphQLView
 from gateway.observability.metrics import Metrics
@@ -26,6 +27,9 @@ from gateway.runtime.gc_tuning import tune_gc
 from gateway.runtime.resources import open_resources
 from gateway.runtime.shutdown import process_shutdown
 from gateway.settings import Settings
+from gateway.subscriptions.service import SubscriptionService
+from gateway.subscriptions.sse import sse_endpoint
+from gateway.subscriptions.websocket import websocket_endpoint
 from gateway.webhooks.payments import payments_webhook
 
 #: Request headers a browser page on an allowed origin may send (CORS preflight answers).
@@ -41,11 +45,23 @@ CORS_ALLOWED_HEADERS = (
 
 
 class _GraphQLEndpoint:
-    """Defers to the view built in the lifespan, so routes exist before resources do."""
+    """Defers to the view built in the lifespan, so routes exist before resources do; a
+    request accepting ``text/event-stream`` is a GraphQL-over-SSE stream."""
+
+    def __init__(self, *, streams: bool) -> None:
+        self.streams = streams
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.streams and _asks_event_stream(scope):
+            await sse_endpoint(scope, receive, send)
+            return
         view: GraphQLView = scope["app"].state.graphql_view
         await view(scope, receive, send)
+
+
+def _asks_event_stream(scope: Scope) -> bool:
+    accept = b", ".join(value for name, value in scope["headers"] if name == b"accept")
+    return asks_event_stream(accept.decode("latin-1"))
 
 
 async def _graphiql_asset(request: Request) -> Response:
@@ -64,11 +80,13 @@ async def _graphiql_asset(request: Request) -> Response:
     )
 
 
-def _routes() -> list[BaseRoute]:
+def _routes(*, streams: bool) -> list[BaseRoute]:
+    # Every method reaches the view, which refuses all but GET and POST with a JSON 405.
+    routes: list[BaseRoute] = [Route("/graphql", _GraphQLEndpoint(streams=streams), methods=None)]
+    if streams:  # GATEWAY_SUBSCRIPTION_MAX_CONNECTIONS=0: no WebSocket route at all
+        routes.append(WebSocketRoute("/graphql", websocket_endpoint))
     return [
-        # No WebSocket route until subscriptions exist: an unused transport is attack surface.
-        # Every method reaches the view, which refuses all but GET and POST with a JSON 405.
-        Route("/graphql", _GraphQLEndpoint(), methods=None),
+        *routes,
         Route(ASSETS_PATH + "/{name}", _graphiql_asset, methods=["GET"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
@@ -120,11 +138,26 @@ def create_app(
                 pipeline=resources.pipeline,
                 authenticator=resources.authenticator,
             )
+            subscriptions = SubscriptionService(
+                settings=settings,
+                pipeline=resources.pipeline,
+                authenticator=resources.authenticator,
+                fanout=resources.fanout,
+                metrics=metrics.subscriptions,
+                shutdown=process_shutdown(),
+            )
+            app.state.subscriptions = subscriptions
+            if streams:
+                await subscriptions.start()
             if tune_gc_at_start:
                 tune_gc(freeze=settings.gc_freeze, threshold=settings.gc_threshold)
-            yield
+            try:
+                yield
+            finally:
+                await subscriptions.close()
 
-    routes = _routes()
+    streams = settings.subscription_max_connections > 0
+    routes = _routes(streams=streams)
     # Metrics label requests by route: the known paths, never a raw path a client could vary.
     known_paths = frozenset(route.path for route in routes if isinstance(route, Route))
     return Starlette(

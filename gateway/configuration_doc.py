@@ -54,6 +54,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Request deadline and REST upstreams", ("request_", "content_", "recommendations_")),
     ("Upstream connections, retries and breaker", ("upstream_",)),
     ("Content cache", ("content_cache_",)),
+    ("Subscriptions (WebSocket and SSE)", ("subscription_", "websocket_")),
 )
 OTHER = "Other"
 

@@ -617,6 +617,82 @@ class Settings(BaseSettings):
         description="About how many order events the Redis stream keeps for subscribers to "
         "replay (older ones are trimmed).",
     )
+    # Subscriptions (docs/subscriptions.md): WebSocket (graphql-transport-ws) and SSE.
+    subscription_max_connections: int = Field(
+        default=1000,
+        ge=0,
+        description="Most WebSocket connections and SSE streams one process holds open; one "
+        "more WebSocket is closed with 1013 (try again later), one more SSE stream gets 503. 0 "
+        "turns both transports off.",
+    )
+    subscription_max_per_connection: int = Field(
+        default=20,
+        ge=1,
+        description="Most subscriptions running at once on one WebSocket connection; one more "
+        "is refused with an `error` message (RATE_LIMITED) and nothing executed.",
+    )
+    subscription_max_per_principal: int = Field(
+        default=100,
+        ge=1,
+        description="Most subscriptions one caller (a user, a partner key; anonymous callers "
+        "by address) runs at once on one process, over every connection and SSE stream.",
+    )
+    subscription_queue_size: int = Field(
+        default=100,
+        ge=1,
+        description="Events a subscriber may fall behind before it is a slow consumer and "
+        "disconnected (WebSocket 1008, SSE stream ended), never buffered without bound.",
+    )
+    subscription_send_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest one message may wait to be written to a client that does not "
+        "read; past it the client is a slow consumer and disconnected.",
+    )
+    subscription_keepalive_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often an idle WebSocket gets a `ping` message and an SSE stream a "
+        "comment line, so proxies and NATs keep them open.",
+    )
+    subscription_recheck_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often a connection authenticated by an API key (or an opaque token) "
+        "checks it again: a key revoked while connected is closed (4403) within this, plus "
+        "the revocation's own delay. Bearer JWTs are closed (4401) at their `exp`.",
+    )
+    subscription_broker_outage_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long the event broker (Redis) may be unreadable while subscriptions "
+        "wait for it to come back (resuming where they were); past it every subscription is "
+        "told (an UPSTREAM_UNAVAILABLE error, then complete).",
+    )
+    websocket_init_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a WebSocket may stay open without `connection_init` before it "
+        "is closed with 4408.",
+    )
+    websocket_max_message_bytes: int = Field(
+        default=65_536,
+        ge=256,
+        description="Largest WebSocket message a client may send; a larger one closes the "
+        "connection with 1009.",
+    )
+    websocket_messages_per_second: float = Field(
+        default=20.0,
+        gt=0,
+        description="Sustained rate of client messages one WebSocket may send; a flood past "
+        "it (and GATEWAY_WEBSOCKET_MESSAGE_BURST) closes it with 4429, the flooding message "
+        "not executed.",
+    )
+    websocket_message_burst: int = Field(
+        default=40,
+        ge=1,
+        description="Client messages a WebSocket may send at once above the sustained rate.",
+    )
     test_crash_at: str | None = Field(
         default=None,
         description="TEST ONLY: the process kills itself (SIGKILL) at this point of an order's "

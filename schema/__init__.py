@@ -14,6 +14,7 @@ from schema.content import Content, ContentQuery
 from schema.federation import SCALARS, FederationQuery, subgraph_sdl
 from schema.masking import log_unexpected
 from schema.nodes import NodeQuery
+from schema.order_events import OrdersSubscription
 from schema.order_mutations import OrdersMutation
 from schema.orders import Order, OrdersQuery
 from schema.rate_limit import RateLimitQuery
@@ -32,6 +33,7 @@ _QUERIES = (
 )
 Query = merge_types("Query", _QUERIES)
 Mutation = merge_types("Mutation", (OrdersMutation, UsersMutation, ApiKeysMutation))
+Subscription = merge_types("Subscription", (OrdersSubscription,))
 
 
 class ManifoldSchema(strawberry.Schema):
@@ -64,6 +66,7 @@ def build_schema(
     schema = ManifoldSchema(
         query=merge_types("Query", (*_QUERIES, FederationQuery)) if federation else Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[User, Order, Content],
         extensions=[] if introspection else [lambda: AddValidationRules([NoIntrospection])],
         config=StrawberryConfig(disable_field_suggestions=not suggestions, scalar_map=SCALARS),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from auth.api_keys import ApiKeys
 from auth.principal import Principal
+from datasources.event_fanout import EventFanout
 from datasources.loaders import Loaders
 from datasources.resilience import Deadline
 from datasources.write_backends import WriteBackends
@@ -45,3 +46,6 @@ class Context:
     #: The transport's idempotency key (HTTP's ``Idempotency-Key`` header), for the mutations
     #: that take one; an ``idempotencyKey`` input field is the transport-neutral alternative.
     idempotency_key: str | None = None
+    #: The process's order-event feeds, for ``Subscription.orderUpdated``; None where
+    #: subscriptions are not served.
+    events: EventFanout | None = None

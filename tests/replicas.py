@@ -70,6 +70,8 @@ async def gateway_process(
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                "--ws",
+                "websockets-sansio",
             ],
             env=gateway_environment(settings),
             stdout=output,

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contract.errors import ErrorCode
 from datasources.resilience import Deadline
 from gateway.demand.concurrency import ConcurrencyLimiter
-from gateway.http.media_types import response_media_type
+from gateway.http.media_types import asks_event_stream, response_media_type
 from gateway.observability.metrics import Metrics
 from gateway.runtime.shutdown import Shutdown
 
@@ -68,6 +68,11 @@ class AdmissionMiddleware:
             return
         deadline = Deadline(self.request_timeout)
         scope.setdefault("state", {})["deadline"] = deadline
+        if _asks_event_stream(scope):
+            # A subscription stream lasts minutes: it would hold an execution slot all along.
+            # Streams are bounded by their own limit (GATEWAY_SUBSCRIPTION_MAX_CONNECTIONS).
+            await self.app(scope, receive, send)
+            return
         limiter = self.limiter
         if not limiter.try_acquire():
             if not limiter.can_queue():
@@ -121,3 +126,8 @@ class AdmissionMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": _SHED_BODY})
+
+
+def _asks_event_stream(scope: Scope) -> bool:
+    accept = next((value for name, value in scope["headers"] if name == b"accept"), b"")
+    return asks_event_stream(accept.decode("latin-1"))

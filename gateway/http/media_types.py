@@ -20,9 +20,21 @@ import math
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+#: GraphQL over Server-Sent Events (graphql-sse): a request accepting it is a subscription
+#: stream, served by ``gateway.subscriptions.sse``.
+EVENT_STREAM = "text/event-stream"
 
 #: Media ranges that admit the legacy type (the audit wants ``*/*`` answered with it).
 _WILDCARDS = frozenset({"*/*", "application/*"})
+
+
+def asks_event_stream(accept: str | None) -> bool:
+    """Whether the ``Accept`` header names ``text/event-stream`` (with a quality above 0)."""
+    for entry in (accept or "").split(","):
+        essence, *parameters = entry.split(";")
+        if essence.strip().lower() == EVENT_STREAM and _quality(parameters) > 0:
+            return True
+    return False
 
 
 def media_type(content_type: str | None) -> str | None:

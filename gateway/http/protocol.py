@@ -59,7 +59,8 @@ def _json(text: str | bytes, what: str) -> Any:
         raise bad_request(f"{what} is not valid JSON.") from None
 
 
-def _operation(data: object) -> OperationRequest:
+def operation_from(data: object) -> OperationRequest:
+    """One operation of a JSON request (a POST body, a GET query string, a subscribe payload)."""
     if not isinstance(data, dict):
         raise bad_request("A GraphQL request must be a JSON object.")
     query = data.get("query")
@@ -94,7 +95,7 @@ def _from_query_string(request: Request) -> OperationRequest:
     for key in ("variables", "extensions"):
         if params.get(key):
             data[key] = _json(params[key], f"`{key}`")
-    return _operation(data)
+    return operation_from(data)
 
 
 async def read_operations(
@@ -112,11 +113,11 @@ async def read_operations(
         )
     data = _json(await read_body(request, max_body_bytes), "The request body")
     if not isinstance(data, list):
-        return [_operation(data)], False
+        return [operation_from(data)], False
     if batch_max_operations == 0:
         raise bad_request("Batched requests are not enabled.")
     if not data:
         raise bad_request("A batch needs at least one operation.")
     if len(data) > batch_max_operations:
         raise bad_request(f"A batch may hold at most {batch_max_operations} operations.")
-    return [_operation(item) for item in data], True
+    return [operation_from(item) for item in data], True

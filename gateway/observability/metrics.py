@@ -21,6 +21,7 @@ from prometheus_client import (
 )
 
 from datasources.instrumentation import DatasourceMetrics
+from gateway.observability.subscription_metrics import SubscriptionMetrics
 
 #: Seconds: from a cache hit (a millisecond) to the default deadline (10 s) and beyond.
 OPERATION_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0)
@@ -36,6 +37,7 @@ class Metrics:
             # app's registry may carry them.
             self.registry.register(collector)
         self.datasources = DatasourceMetrics(self.registry)
+        self.subscriptions = SubscriptionMetrics(self.registry)
         self.http_duration = Histogram(
             "manifold_http_request_duration_seconds",
             "Time to answer an HTTP request, by route and status.",

@@ -20,7 +20,7 @@ from schema import ManifoldSchema
 from schema.context import Context
 
 #: Strawberry's faster check (primitives first), typed as graphql-core's parameter wants it.
-_is_awaitable: Callable[[Any], TypeGuard[Awaitable[Any]]] = optimized_is_awaitable  # type: ignore[assignment]
+is_awaitable: Callable[[Any], TypeGuard[Awaitable[Any]]] = optimized_is_awaitable  # type: ignore[assignment]
 
 
 async def execute_operation(
@@ -31,15 +31,18 @@ async def execute_operation(
     variables: dict[str, Any] | None,
     context: Context,
     operation_extensions: dict[str, Any] | None = None,
+    root_value: Any = None,
 ) -> ExecutionResult:
+    """Execute ``document``; a subscription's event executes with the event as ``root_value``."""
     result = execute(
         schema._schema,
         document,
+        root_value=root_value,
         context_value=context,
         variable_values=variables,
         operation_name=operation_name,
         executor_class=schema.execution_context_class,
-        is_awaitable=_is_awaitable,
+        is_awaitable=is_awaitable,
         hide_suggestions=not schema.suggestions,
         operation_extensions=operation_extensions,
     )

@@ -31,7 +31,9 @@ from graphql.execution.values import VariableValues, get_variable_values
 from auth.api_keys import ApiKeys
 from auth.principal import Principal
 from contract.errors import ErrorCode
+from datasources.event_fanout import EventFanout
 from datasources.loaders import Backends, build_loaders
+from datasources.resilience import Deadline
 from datasources.tracing import span
 from datasources.write_backends import WriteBackends
 from gateway.demand.charge import FREE, Charge, Demand
@@ -119,6 +121,7 @@ class OperationPipeline:
         compiled: bool = True,
         count_execution: ExecutionCounter | None = None,
         writes: WriteBackends | None = None,
+        events: EventFanout | None = None,
     ) -> None:
         self.schema = schema
         self.backends = backends
@@ -135,6 +138,7 @@ class OperationPipeline:
         self.count_execution = count_execution or (lambda _path, _reason: None)
         self.writes = writes
         self.keyed_mutations = keyed_mutations(schema._schema)
+        self.events = events
 
     async def run(self, call: OperationCall) -> Outcome:
         """Execute one query or mutation, or say why not.
@@ -146,7 +150,7 @@ class OperationPipeline:
             prepared = await self.prepare(call)
             if isinstance(prepared, Outcome):
                 return prepared
-            return await self._execute(prepared)
+            return await self.execute(prepared)
         except Refused as refused:
             return Outcome(
                 refused.payload(call.request_id),
@@ -179,7 +183,7 @@ class OperationPipeline:
                 variables=call.operation.variables,
                 operation_name=call.operation.operation_name,
             )
-            return self._answer(answer, call.request_id, ResponseMeta(), FREE)
+            return self.answer(answer, call.request_id, ResponseMeta(), FREE)
         with span("validate"):
             errors = document.validated(self.validator)
             if errors:
@@ -209,22 +213,26 @@ class OperationPipeline:
 
     def context(self, prepared: Prepared) -> Context:
         """The one place a resolver context is made, for every transport."""
+        return self.event_context(prepared, prepared.call.deadline)
+
+    def event_context(self, prepared: Prepared, deadline: Deadline) -> Context:
+        """A context with its own ``deadline``: each event of a subscription gets one."""
         call = prepared.call
         return Context(
             principal=prepared.principal,
-            loaders=build_loaders(
-                self.backends, deadline=call.deadline, request_id=call.request_id
-            ),
+            loaders=build_loaders(self.backends, deadline=deadline, request_id=call.request_id),
             request_id=call.request_id,
-            deadline=call.deadline,
+            deadline=deadline,
             response=ResponseMeta(headers=dict(prepared.charge.headers)),
             api_keys=self.api_keys,
             cost=prepared.charge.status,
             writes=self.writes,
             idempotency_key=call.idempotency_key,
+            events=self.events,
         )
 
-    async def _execute(self, prepared: Prepared) -> Outcome:
+    async def execute(self, prepared: Prepared) -> Outcome:
+        """Execute a prepared query or mutation (a subscription's events: ``subscription``)."""
         context = self.context(prepared)
         operation = prepared.call.operation
         plan = self._plan(prepared)
@@ -247,7 +255,7 @@ class OperationPipeline:
                     context=context,
                     operation_extensions=operation.extensions,
                 )
-        outcome = self._answer(result, context.request_id, context.response, prepared.charge)
+        outcome = self.answer(result, context.request_id, context.response, prepared.charge)
         if prepared.register_as is not None and self.apq is not None:
             # Registered only once it executed: junk and invalid documents never fill the cache.
             await self.apq.register(prepared.register_as, prepared.query)
@@ -275,7 +283,7 @@ class OperationPipeline:
         return plan
 
     @staticmethod
-    def _answer(
+    def answer(
         result: ExecutionResult, request_id: str, response: ResponseMeta, charge: Charge
     ) -> Outcome:
         payload: dict[str, Any] = {"data": result.data}

@@ -18,6 +18,7 @@ from auth.jwks import KeySource, RemoteJwksSource
 from datasources.cache import Cache, create_cache
 from datasources.crashpoints import CrashPoint, CrashPoints
 from datasources.db import Database
+from datasources.event_fanout import EventFanout
 from datasources.events import EventBroker, create_events
 from datasources.idempotency import IdempotencyPolicy, IdempotencyStore, IdempotentRequests
 from datasources.loaders import Backends
@@ -72,6 +73,9 @@ class Resources:
     writes: WriteBackends
     #: Where order events are published (and subscribed to).
     events: EventBroker
+    #: The process's one reader of ``events``, fanned out to its subscribers (started by the
+    #: subscription transports).
+    fanout: EventFanout
 
 
 @asynccontextmanager
@@ -150,6 +154,12 @@ async def open_resources(
             max_length=settings.events_stream_max_length,
         )
         stack.push_async_callback(events.close)
+        fanout = EventFanout(
+            events,
+            queue_size=settings.subscription_queue_size,
+            outage_grace_seconds=settings.subscription_broker_outage_seconds,
+        )
+        stack.push_async_callback(fanout.close)
         publisher = OutboxPublisher(database, events, poll_seconds=settings.outbox_poll_seconds)
         writes = build_writes(settings, database, upstreams, publisher)
         jobs = [every(60.0, lambda: housekeeping(writes), "order housekeeping")]
@@ -181,12 +191,14 @@ async def open_resources(
                 api_keys=api_keys,
                 metrics=metrics,
                 writes=writes,
+                events=fanout,
             ),
             schema_revision=head_revision(),
             readiness=readiness,
             tracing=tracing,
             writes=writes,
             events=events,
+            fanout=fanout,
         )
 
 
@@ -223,6 +235,7 @@ def build_pipeline(
     api_keys: ApiKeys | None,
     metrics: Metrics | None = None,
     writes: WriteBackends | None = None,
+    events: EventFanout | None = None,
 ) -> OperationPipeline:
     validator = Validator(
         schema._schema,
@@ -251,6 +264,7 @@ def build_pipeline(
         compiled=settings.compiled_execution,
         count_execution=metrics.count_execution if metrics is not None else None,
         writes=writes,
+        events=events,
     )
 
 

@@ -86,6 +86,10 @@ def uvicorn_config(settings: Settings, *, host: str, port: int, workers: int) ->
         log_config=uvicorn_log_config(settings.resolved_log_format, settings.log_level),
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
+        # The WebSocket transport (gateway.subscriptions) on websockets' Sans-I/O core; "auto"
+        # would pick its legacy implementation, deprecated upstream.
+        ws="websockets-sansio",
+        ws_max_size=max(settings.websocket_max_message_bytes, 65_536) * 2,
     )
 
 

@@ -23,15 +23,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from contract.scopes import READ_SCOPES
+from contract.scopes import READ_SCOPES, Scope
 from datasources.db import create_engine
 from datasources.migrate import upgrade_database
-from datasources.tables import users
+from datasources.tables import OrderStatus, orders, users
 from demo.seed import FIRST_USER_SUBJECT, seed_database
+from tests.conftest import Upstreams
 from tests.idp import LocalIdentityProvider
 from tests.processes import RunningProcess, clean_environment, running_gateway
 from tests.services import delete_keys, require_or_skip, scratch_database
-from tests.upstreams import PaymentsService, UpstreamService
 
 HARNESS = Path(__file__).resolve().parent
 SCRIPTS = HARNESS / "scripts"
@@ -80,7 +80,8 @@ async def seeded_database() -> AsyncIterator[str]:
         await upgrade_database(url)
         engine = create_engine(url)
         try:
-            await seed_database(engine, users=20, orders_per_user=3)
+            # 10 orders each: some 14 are left PENDING, for the tests that cancel one each.
+            await seed_database(engine, users=20, orders_per_user=10)
         finally:
             await engine.dispose()
         yield url
@@ -101,6 +102,52 @@ async def first_user_name(seeded_database: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class PendingOrder:
+    #: The order's global id, as clients name it.
+    id: str
+    #: Its customer's subject, for a token of theirs.
+    owner: str
+
+
+@pytest.fixture(scope="session")
+async def pending_orders(seeded_database: str) -> list[PendingOrder]:
+    """The seeded orders still PENDING (paid outside the provider, so cancelled locally)."""
+    engine = create_engine(seeded_database)
+    try:
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    select(orders.c.id, users.c.subject)
+                    .join(users, users.c.id == orders.c.user_id)
+                    .where(orders.c.status == OrderStatus.PENDING)
+                    .order_by(orders.c.id)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    return [
+        PendingOrder(base64.b64encode(f"Order:{row.id}".encode()).decode(), row.subject)
+        for row in rows
+    ]
+
+
+@pytest.fixture
+def pending_order(pending_orders: list[PendingOrder]) -> PendingOrder:
+    """A pending order no other test has changed: a test that changes one takes its own."""
+    if not pending_orders:
+        raise AssertionError("no pending order left: seed more orders per user")
+    return pending_orders.pop(0)
+
+
+@pytest.fixture
+def order_owner_token(identity_provider: LocalIdentityProvider, pending_order: PendingOrder) -> str:
+    """A token of ``pending_order``'s customer, who may read and cancel it."""
+    return identity_provider.mint(
+        subject=pending_order.owner, scopes=[str(Scope.ORDERS_READ), str(Scope.ORDERS_WRITE)]
+    )
+
+
 @pytest.fixture(scope="session")
 async def process_redis_prefix(redis_url: str) -> AsyncIterator[str]:
     """The gateway processes' Redis prefix, and every key under it deleted afterwards."""
@@ -116,7 +163,7 @@ def gateway_environment(
     redis_url: str,
     process_redis_prefix: str,
     identity_provider: LocalIdentityProvider,
-    upstream_services: tuple[UpstreamService, UpstreamService, PaymentsService],
+    upstream_services: Upstreams,
 ) -> dict[str, str]:
     content, recommendations, payments = upstream_services
     return clean_environment(

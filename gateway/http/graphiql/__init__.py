@@ -34,12 +34,14 @@ DEMO_QUERY = (
     "price { amount } } } } } } recommendations(first: 3) { score reason content { title } } } }"
 )
 
-#: In the order the page loads them: React before GraphiQL, GraphiQL before its plugin and ours.
+#: In the order the page loads them: React before GraphiQL, GraphiQL before its plugin, and
+#: the WebSocket client (for subscriptions) before ours.
 _SCRIPTS = (
     "react.production.min.js",
     "react-dom.production.min.js",
     "graphiql.min.js",
     "plugin-explorer.umd.js",
+    "graphql-ws.min.js",
     "manifold-graphiql.js",
 )
 _STYLESHEETS = ("graphiql.min.css", "plugin-explorer.css")

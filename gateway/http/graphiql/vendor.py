@@ -92,6 +92,20 @@ PINS = (
         },
         licence=None,
     ),
+    Pin(
+        # The browser client of the graphql-transport-ws protocol: GraphiQL runs subscriptions
+        # over it (its UMD build defines ``window.graphqlWs``).
+        "graphql-ws",
+        "6.4.2",
+        "sha512-wxhPhhOGJo8PbGDkBYVE76sZLDrS+GkyrR4bZECSLVbo0pZZNKs0HtBh2Ip/uaUuiVUxwO9ssI9R92buQfNSqQ==",
+        {
+            "graphql-ws.min.js": (
+                "umd/graphql-ws.min.js",
+                "sha384-mxvR4Mzbsb6QVx/9xI2gtQikQA6m8zMDBFnu3l//4/ROsWt7y2sUGWd+/tYQqDm7",
+            )
+        },
+        licence="LICENSE.md",
+    ),
 )
 
 

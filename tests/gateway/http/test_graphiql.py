@@ -52,7 +52,7 @@ async def test_every_file_the_page_loads_is_served_with_the_hash_it_names(gatewa
     page = await _page(gateway)
     subresources = SUBRESOURCE.findall(page.text)
 
-    assert len(subresources) == 7  # 5 scripts, 2 stylesheets
+    assert len(subresources) == 8  # 6 scripts, 2 stylesheets
     for url, integrity in subresources:
         response = await gateway.http.get(url)
         assert response.status_code == 200, url

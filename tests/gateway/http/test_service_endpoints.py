@@ -297,7 +297,10 @@ async def test_field_suggestions_help_developers_in_dev(client):
     assert "Did you mean" in response.json()["errors"][0]["message"]
 
 
-async def test_websocket_connections_are_refused_until_subscriptions_exist(app):
+async def test_websocket_connections_are_refused_when_subscriptions_are_off(make_gateway):
+    """GATEWAY_SUBSCRIPTION_MAX_CONNECTIONS=0: no WebSocket route at all (an unused transport
+    is attack surface); the transport itself is tested in tests/gateway/subscriptions."""
+    app = (await make_gateway(subscription_max_connections=0)).app
     sent: list[dict[str, Any]] = []
 
     async def receive():
