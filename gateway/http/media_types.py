@@ -28,13 +28,35 @@ EVENT_STREAM = "text/event-stream"
 _WILDCARDS = frozenset({"*/*", "application/*"})
 
 
+#: Media ranges a JSON answer satisfies: a client naming one of these at least as high as
+#: ``text/event-stream`` (and before it) asked for one JSON answer, not a stream.
+_JSON_RANGES = frozenset({GRAPHQL_RESPONSE, JSON, "application/*", "*/*"})
+
+
 def asks_event_stream(accept: str | None) -> bool:
-    """Whether the ``Accept`` header names ``text/event-stream`` (with a quality above 0)."""
-    for entry in (accept or "").split(","):
+    """Whether ``Accept`` prefers ``text/event-stream`` to every JSON answer the gateway serves.
+
+    Clients list what they can read: urql sends
+    ``application/graphql-response+json, application/graphql+json, application/json,
+    text/event-stream, multipart/mixed`` for a plain query, and must get JSON (cacheable, one
+    answer), while graphql-sse and ``curl -H 'Accept: text/event-stream'`` name the stream
+    alone. So the stream wins only by a higher quality, or by coming first at the same one.
+    """
+    stream = 0.0
+    stream_at = -1
+    json = 0.0
+    json_at = -1
+    for index, entry in enumerate((accept or "").split(",")):
         essence, *parameters = entry.split(";")
-        if essence.strip().lower() == EVENT_STREAM and _quality(parameters) > 0:
-            return True
-    return False
+        kind = essence.strip().lower()
+        quality = _quality(parameters)
+        if kind == EVENT_STREAM and quality > stream:
+            stream, stream_at = quality, index
+        elif kind in _JSON_RANGES and quality > json:
+            json, json_at = quality, index
+    if stream <= 0:
+        return False
+    return stream > json or (stream == json and stream_at < json_at)
 
 
 def media_type(content_type: str | None) -> str | None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.http.media_types import GRAPHQL_RESPONSE, JSON, answer_status, negotiate
+from gateway.http.media_types import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    answer_status,
+    asks_event_stream,
+    negotiate,
+)
 
 
 @pytest.mark.parametrize(
@@ -49,3 +55,33 @@ def test_a_request_error_keeps_400_under_the_graphql_response_type():
 @pytest.mark.parametrize("status", [400, 401, 405, 413, 415, 429])
 def test_other_refusals_keep_their_status_under_the_legacy_type(status):
     assert answer_status(JSON, status, request_error=False) == status
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "text/event-stream",
+        "text/event-stream, application/json",
+        "application/json;q=0.5, text/event-stream",
+        "text/event-stream, */*",
+    ],
+)
+def test_an_accept_preferring_the_event_stream_asks_for_sse(accept):
+    assert asks_event_stream(accept)
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        # urql's default for a query: JSON first, the stream as a fallback.
+        "application/graphql-response+json, application/graphql+json, application/json,"
+        " text/event-stream, multipart/mixed",
+        "application/json, text/event-stream",
+        "text/event-stream;q=0.5, application/json",
+        "text/event-stream;q=0",
+        "*/*",
+        None,
+    ],
+)
+def test_an_accept_preferring_json_or_not_naming_the_stream_gets_one_answer(accept):
+    assert not asks_event_stream(accept)
