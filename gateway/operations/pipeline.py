@@ -49,6 +49,7 @@ from gateway.operations.introspection import ScopedIntrospection
 from gateway.operations.persisted import ApqStore, TrustedDocuments, sha256_hex
 from gateway.operations.refusal import Refused, bad_request
 from gateway.operations.request import OperationCall, Transport
+from gateway.operations.shared_events import SharedEventExecutions
 from schema import ManifoldSchema
 from schema.context import Context, ResponseMeta
 from schema.masking import classify_all, log_unexpected
@@ -139,6 +140,7 @@ class OperationPipeline:
         self.writes = writes
         self.keyed_mutations = keyed_mutations(schema._schema)
         self.events = events
+        self.shared_events = SharedEventExecutions()
 
     async def run(self, call: OperationCall) -> Outcome:
         """Execute one query or mutation, or say why not.

@@ -11,9 +11,10 @@ would be, and answered as an ``Outcome`` with errors classified and masked.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterable
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Hashable
 from typing import Any
 
+import orjson
 from graphql import ExecutionResult
 from graphql.execution import create_source_event_stream
 
@@ -68,21 +69,45 @@ async def _responses(
 ) -> AsyncGenerator[Outcome, None]:
     schema = pipeline.schema
     operation = prepared.call.operation
+    shared = pipeline.shared_events
+    subscription_key = _subscription_key(prepared)
     iterator = aiter(source)
     try:
         async for event in iterator:
             context = pipeline.event_context(prepared, Deadline(event_timeout_seconds))
-            result = await execute_operation(
-                schema,
-                prepared.document.node,
-                operation_name=operation.operation_name,
-                variables=operation.variables,
-                context=context,
-                operation_extensions=operation.extensions,
-                root_value=event,
+            event_id = getattr(event, "id", None)
+            key = (
+                None
+                if subscription_key is None or event_id is None
+                else (subscription_key, event_id)
             )
+
+            def execute(context: Any = context, event: Any = event) -> Awaitable[ExecutionResult]:
+                return execute_operation(
+                    schema,
+                    prepared.document.node,
+                    operation_name=operation.operation_name,
+                    variables=operation.variables,
+                    context=context,
+                    operation_extensions=operation.extensions,
+                    root_value=event,
+                )
+
+            result = await shared.run(key, execute)
             yield pipeline.answer(result, context.request_id, context.response, prepared.charge)
     finally:
         close = getattr(iterator, "aclose", None)
         if close is not None:
             await close()
+
+
+def _subscription_key(prepared: Prepared) -> Hashable | None:
+    """What an event's answer depends on besides the data (``gateway.operations.shared_events``);
+    None when the variables cannot be written down exactly, and then nothing is shared."""
+    operation = prepared.call.operation
+    try:
+        variables = orjson.dumps(operation.variables, option=orjson.OPT_SORT_KEYS)
+        extensions = orjson.dumps(operation.extensions, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    return (prepared.query, operation.operation_name, variables, extensions, prepared.principal)
