@@ -13,7 +13,6 @@ import asyncio
 import base64
 import os
 import uuid
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,8 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from datasources.db import create_engine
 from datasources.tables import idempotency_keys, orders, outbox, payments, users, webhook_events
 from tests.conftest import WEBHOOK_SECRET
-from tests.databases import scratch_postgres
 from tests.helpers import JSON_HEADERS
 from tests.ordering import CANCEL_ORDER, PLACE_ORDER, line
 from tests.replicas import GatewayProcess, gateway_process
@@ -36,19 +33,6 @@ pytestmark = pytest.mark.slow
 
 RETRIES = int(os.environ.get("GATEWAY_TEST_CONCURRENT_RETRIES", "1000"))
 SCOPES = ("orders:write", "orders:read")
-
-
-@pytest.fixture
-async def scratch_url() -> AsyncIterator[str]:
-    async with scratch_postgres(migrated=True) as url:
-        yield url
-
-
-@pytest.fixture
-async def scratch(scratch_url) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(scratch_url, pool_size=2, max_overflow=2)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

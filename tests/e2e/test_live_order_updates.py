@@ -11,7 +11,6 @@ import asyncio
 import base64
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -19,10 +18,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from datasources.db import create_engine
 from datasources.tables import payments, users
 from tests.conftest import WEBHOOK_SECRET
-from tests.databases import scratch_postgres
 from tests.gateway.subscriptions.clients import Closed, RawClient, connecting
 from tests.helpers import JSON_HEADERS
 from tests.ordering import PLACE_ORDER, intent_object, line, signed_event
@@ -33,19 +30,6 @@ pytestmark = pytest.mark.slow
 WATCH = """
 subscription Watch($id: ID) { orderUpdated(id: $id) { type status paymentStatus version } }
 """
-
-
-@pytest.fixture
-async def scratch_url() -> AsyncIterator[str]:
-    async with scratch_postgres(migrated=True) as url:
-        yield url
-
-
-@pytest.fixture
-async def scratch(scratch_url) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(scratch_url, pool_size=2, max_overflow=2)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture
