@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -145,18 +146,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
             capture_output=True,
             timeout=120,
         )
-        for attempt in range(3):
-            try:
-                server.start()
-                break
-            except subprocess.CalledProcessError:
-                # Another process took the free port between our probe and the bind: retry on
-                # a new one, and say why if it keeps failing.
-                if attempt == 2:
-                    log = server.directory / "log"
-                    tail = log.read_text()[-2000:] if log.exists() else ""
-                    raise RuntimeError(f"the private PostgreSQL did not start:\n{tail}") from None
-                server.port = free_port()
+        _start_on_a_free_port(server, "PostgreSQL")
         yield server
     finally:
         if (server.data / "postmaster.pid").exists():
@@ -213,6 +203,28 @@ class PrivateRedis:
         self.process.send_signal(signal.SIGCONT)
 
 
+class _OnAPort(Protocol):
+    directory: Path
+    port: int
+
+    def start(self) -> None: ...
+
+
+def _start_on_a_free_port(server: _OnAPort, name: str) -> None:
+    """Start ``server``; when another process took its free port between our probe and the
+    bind, retry on a new one, and say why if it keeps failing."""
+    for attempt in range(3):
+        try:
+            server.start()
+            return
+        except subprocess.CalledProcessError:
+            if attempt == 2:
+                log = server.directory / "log"
+                tail = log.read_text()[-2000:] if log.exists() else ""
+                raise RuntimeError(f"the private {name} did not start:\n{tail}") from None
+            server.port = free_port()
+
+
 @contextmanager
 def private_redis() -> Iterator[PrivateRedis]:
     if shutil.which("redis-server") is None:
@@ -220,18 +232,7 @@ def private_redis() -> Iterator[PrivateRedis]:
     directory = Path(tempfile.mkdtemp(prefix="manifold-redis-"))
     server = PrivateRedis(directory=directory, port=free_port())
     try:
-        for attempt in range(3):
-            try:
-                server.start()
-                break
-            except subprocess.CalledProcessError:
-                # Another process took the free port between our probe and the bind: retry on
-                # a new one, and say why if it keeps failing.
-                if attempt == 2:
-                    log = server.directory / "log"
-                    tail = log.read_text()[-2000:] if log.exists() else ""
-                    raise RuntimeError(f"the private PostgreSQL did not start:\n{tail}") from None
-                server.port = free_port()
+        _start_on_a_free_port(server, "redis-server")
         yield server
     finally:
         server.stop()

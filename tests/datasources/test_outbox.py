@@ -22,7 +22,7 @@ from datasources.outbox import OutboxPublisher
 from datasources.tables import outbox
 from tests.databases import scratch_postgres
 from tests.ordering import order_event
-from tests.redis_server import PrivateRedis
+from tests.private_servers import private_redis
 
 
 class CountingEvents(MemoryEvents):
@@ -99,32 +99,30 @@ async def test_a_publisher_that_crashed_after_publishing_is_harmless(postgres):
 
 
 async def test_events_wait_while_redis_is_down_and_are_published_once_when_it_is_back(
-    postgres, tmp_path, redis_prefix
+    postgres, redis_prefix
 ):
     database, _ = postgres
-    redis = PrivateRedis(tmp_path)
-    redis.start()
-    broker = RedisEvents.from_url(redis.url, prefix=redis_prefix, max_length=10_000)
-    publisher = OutboxPublisher(database, broker, poll_seconds=0.05)
-    running = asyncio.ensure_future(publisher.run())
-    try:
-        redis.stop()  # the outage begins
-        events = await write(database, 10)
-        publisher.wake()
-        await asyncio.sleep(0.5)
-        assert await unpublished(database) == 10  # nothing lost, nothing marked
+    with private_redis() as redis:
+        broker = RedisEvents.from_url(redis.url, prefix=redis_prefix, max_length=10_000)
+        publisher = OutboxPublisher(database, broker, poll_seconds=0.05)
+        running = asyncio.ensure_future(publisher.run())
+        try:
+            redis.stop()  # the outage begins
+            events = await write(database, 10)
+            publisher.wake()
+            await asyncio.sleep(0.5)
+            assert await unpublished(database) == 10  # nothing lost, nothing marked
 
-        redis.start()  # and ends
-        for _ in range(200):
-            if await unpublished(database) == 0:
-                break
-            await asyncio.sleep(0.05)
-        published = await broker.read(after=START, count=100)
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
-        await broker.close()
-        redis.stop()
+            redis.start()  # and ends
+            for _ in range(200):
+                if await unpublished(database) == 0:
+                    break
+                await asyncio.sleep(0.05)
+            published = await broker.read(after=START, count=100)
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            await broker.close()
 
     assert sorted(item.event.id for item in published) == sorted(item.id for item in events)
 

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.gateway.subscriptions.clients import Closed, RawClient, connecting, order_event
-from tests.redis_server import PrivateRedis
+from tests.private_servers import PrivateRedis
+from tests.private_servers import private_redis as start_private_redis
 
 pytestmark = pytest.mark.faults
 
@@ -17,11 +18,9 @@ WATCH = "subscription { orderUpdated { type version } }"
 
 
 @pytest.fixture
-def private_redis(tmp_path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
+def private_redis() -> Iterator[PrivateRedis]:
+    with start_private_redis() as server:
+        yield server
 
 
 async def publish_until_accepted(served, event, seconds: float = 10.0) -> None:
