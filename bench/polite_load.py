@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from bench.stats import percentile
+
 #: A request that takes longer than this is counted as a socket error and its connection
 #: replaced, as wrk's ``--timeout`` does.
 REQUEST_TIMEOUT_SECONDS = 30.0
@@ -90,11 +92,8 @@ async def _client(host: str, port: int, request: bytes, stop_at: float, tally: T
         writer.close()
 
 
-def _percentile(values: list[int], share: float) -> int:
-    if not values:
-        return 0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+def _percentile_us(ordered: list[int], fraction: float) -> int:
+    return int(percentile(ordered, fraction)) if ordered else 0
 
 
 async def run(
@@ -114,13 +113,14 @@ async def run(
         *(_client(host, port, request, stop_at, tally) for _ in range(connections))
     )
     duration = time.monotonic() - started
+    latencies = sorted(tally.latencies_us)
     return {
         "ok": tally.ok,
         "shed": tally.shed,
         "other": tally.other,
         "socket_errors": tally.socket_errors,
-        "p50_us": _percentile(tally.latencies_us, 0.50),
-        "p99_us": _percentile(tally.latencies_us, 0.99),
+        "p50_us": _percentile_us(latencies, 0.50),
+        "p99_us": _percentile_us(latencies, 0.99),
         "duration_us": int(duration * 1e6),
         "requests": len(tally.latencies_us),
     }

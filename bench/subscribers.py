@@ -31,6 +31,8 @@ from typing import Any
 import aiohttp
 import orjson
 
+from bench.stats import percentile
+
 PROTOCOL = "graphql-transport-ws"
 #: Scalars only: the delivery path (fan-out, execution per event, the socket), not a query of
 #: the order per event per subscriber.
@@ -108,13 +110,6 @@ async def _read(subscriber: Subscriber, progress: asyncio.Event) -> None:
     received_so_far.closed = socket.close_code
 
 
-def _percentile(ordered: Sequence[float], fraction: float) -> float:
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def summarize(received: Sequence[Received], expected: int) -> dict[str, Any]:
     """Delivery figures over every subscriber, who should each have ``expected`` events; an
     order's event with a lower version than one received before it is out of order, with the
@@ -147,8 +142,8 @@ def summarize(received: Sequence[Received], expected: int) -> dict[str, Any]:
         "first_errors": errors[:3],
         "closed": sorted({s.closed for s in received if s.closed is not None}),
         "latency_ms": {
-            "p50": _percentile(latencies, 0.50),
-            "p99": _percentile(latencies, 0.99),
+            "p50": percentile(latencies, 0.50),
+            "p99": percentile(latencies, 0.99),
             "max": latencies[-1] if latencies else float("nan"),
         },
     }
