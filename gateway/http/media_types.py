@@ -17,6 +17,7 @@ status under both.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -30,7 +31,14 @@ _WILDCARDS = frozenset({"*/*", "application/*"})
 
 #: Media ranges a JSON answer satisfies: a client naming one of these at least as high as
 #: ``text/event-stream`` (and before it) asked for one JSON answer, not a stream.
-_JSON_RANGES = frozenset({GRAPHQL_RESPONSE, JSON, "application/*", "*/*"})
+_JSON_RANGES = frozenset({GRAPHQL_RESPONSE, JSON}) | _WILDCARDS
+
+
+def _media_ranges(accept: str) -> Iterator[tuple[int, str, float]]:
+    """``(position, media range, quality)`` for each entry of an ``Accept`` header."""
+    for index, entry in enumerate(accept.split(",")):
+        essence, *parameters = entry.split(";")
+        yield index, essence.strip().lower(), _quality(parameters)
 
 
 def asks_event_stream(accept: str | None) -> bool:
@@ -46,10 +54,7 @@ def asks_event_stream(accept: str | None) -> bool:
     stream_at = -1
     json = 0.0
     json_at = -1
-    for index, entry in enumerate((accept or "").split(",")):
-        essence, *parameters = entry.split(";")
-        kind = essence.strip().lower()
-        quality = _quality(parameters)
+    for index, kind, quality in _media_ranges(accept or ""):
         if kind == EVENT_STREAM and quality > stream:
             stream, stream_at = quality, index
         elif kind in _JSON_RANGES and quality > json:
@@ -86,10 +91,7 @@ def negotiate(accept: str | None) -> str | None:
         return JSON
     refused: set[str] = set()
     best: tuple[float, int, str] | None = None
-    for index, part in enumerate(accept.split(",")):
-        essence, *parameters = (piece.strip() for piece in part.split(";"))
-        essence = essence.lower()
-        quality = _quality(parameters)
+    for index, essence, quality in _media_ranges(accept):
         if essence in (GRAPHQL_RESPONSE, JSON):
             candidate = essence
         elif essence in _WILDCARDS:
