@@ -19,7 +19,7 @@ from gateway.demand.concurrency import AdaptiveLimit, ConcurrencyLimiter
 from gateway.http import health
 from gateway.http.admission import AdmissionMiddleware
 from gateway.http.graphiql import ASSETS_PATH
-from gateway.http.media_types import asks_event_stream
+from gateway.http.media_types import request_asks_event_stream
 from gateway.http.request_id import RequestIdMiddleware
 from gateway.http.view import GraphQLView
 from gateway.observability.metrics import Metrics
@@ -52,16 +52,11 @@ class _GraphQLEndpoint:
         self.streams = streams
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.streams and _asks_event_stream(scope):
+        if self.streams and request_asks_event_stream(scope):
             await sse_endpoint(scope, receive, send)
             return
         view: GraphQLView = scope["app"].state.graphql_view
         await view(scope, receive, send)
-
-
-def _asks_event_stream(scope: Scope) -> bool:
-    accept = b", ".join(value for name, value in scope["headers"] if name == b"accept")
-    return asks_event_stream(accept.decode("latin-1"))
 
 
 async def _graphiql_asset(request: Request) -> Response:

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contract.errors import ErrorCode
 from datasources.resilience import Deadline
 from gateway.demand.concurrency import ConcurrencyLimiter
-from gateway.http.media_types import asks_event_stream, response_media_type
+from gateway.http.media_types import request_asks_event_stream, response_media_type
 from gateway.observability.metrics import Metrics
 from gateway.runtime.shutdown import Shutdown
 
@@ -68,7 +68,7 @@ class AdmissionMiddleware:
             return
         deadline = Deadline(self.request_timeout)
         scope.setdefault("state", {})["deadline"] = deadline
-        if _asks_event_stream(scope):
+        if request_asks_event_stream(scope):
             # A subscription stream lasts minutes: it would hold an execution slot all along.
             # Streams are bounded by their own limit (GATEWAY_SUBSCRIPTION_MAX_CONNECTIONS).
             await self.app(scope, receive, send)
@@ -126,8 +126,3 @@ class AdmissionMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": _SHED_BODY})
-
-
-def _asks_event_stream(scope: Scope) -> bool:
-    accept = next((value for name, value in scope["headers"] if name == b"accept"), b"")
-    return asks_event_stream(accept.decode("latin-1"))

@@ -17,7 +17,8 @@ status under both.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -62,6 +63,21 @@ def asks_event_stream(accept: str | None) -> bool:
     if stream <= 0:
         return False
     return stream > json or (stream == json and stream_at < json_at)
+
+
+def request_asks_event_stream(scope: MutableMapping[str, Any]) -> bool:
+    """``asks_event_stream`` for an ASGI request, decided once per request: admission (which
+    lets streams past the concurrency limit) and routing (which serves them) must agree. Several
+    ``Accept`` fields read as one, comma-joined, as HTTP says they combine."""
+    state: dict[str, Any] = scope.setdefault("state", {})
+    decided: bool | None = state.get(_EVENT_STREAM_STATE)
+    if decided is None:
+        accept = b", ".join(value for name, value in scope["headers"] if name == b"accept")
+        decided = state[_EVENT_STREAM_STATE] = asks_event_stream(accept.decode("latin-1"))
+    return decided
+
+
+_EVENT_STREAM_STATE = "asks_event_stream"
 
 
 def media_type(content_type: str | None) -> str | None:

@@ -10,6 +10,7 @@ from gateway.http.media_types import (
     answer_status,
     asks_event_stream,
     negotiate,
+    request_asks_event_stream,
 )
 
 
@@ -85,3 +86,11 @@ def test_an_accept_preferring_the_event_stream_asks_for_sse(accept):
 )
 def test_an_accept_preferring_json_or_not_naming_the_stream_gets_one_answer(accept):
     assert not asks_event_stream(accept)
+
+
+def test_a_request_is_decided_once_with_its_accept_fields_read_as_one():
+    scope = {"headers": [(b"accept", b"application/json"), (b"accept", b"text/event-stream")]}
+
+    assert not request_asks_event_stream(scope)  # JSON comes first across both fields
+    scope["headers"] = [(b"accept", b"text/event-stream")]
+    assert not request_asks_event_stream(scope)  # decided already, for admission and routing
